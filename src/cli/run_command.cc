@@ -1,0 +1,116 @@
+// least run: the program, confined.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "cli/policy_options.h"
+#include "enforce/landlock_ruleset.h"
+#include "enforce/launcher.h"
+#include "enforce/seccomp_filter.h"
+#include "plan/lower.h"
+
+namespace least::cli {
+
+namespace {
+
+struct RunOptions {
+  PolicyOptions policy;
+  bool best_effort = false;
+  std::vector<std::string> command;
+};
+
+// Layers the Plan carries that this build cannot enforce yet: refused unless
+// the person asked for best effort, so a policy never silently means less.
+std::vector<std::string> unenforced_layers(const plan::Plan& plan) {
+  std::vector<std::string> out;
+  if (plan.limits.processes) out.push_back("[limits] processes (pids cgroup)");
+  if (plan.limits.memory) out.push_back("[limits] memory (memory cgroup)");
+  if (!plan.capabilities.empty()) out.push_back("[isolation] capabilities");
+  return out;
+}
+
+int exit_code_for(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kNotFound:
+      return kExitNotFound;
+    case ErrorKind::kCannotExec:
+      return kExitCannotExec;
+    default:
+      return kExitLeastFailed;
+  }
+}
+
+int run(const RunOptions& o) {
+  if (o.command.empty()) {
+    print_error("run: no program given: write it after --, as in `least run -- ls -l`");
+    return kExitLeastFailed;
+  }
+  auto loaded = load_policy(o.policy);
+  if (!loaded) return kExitLeastFailed;
+  plan::Plan& plan = loaded->plan;
+  auto program = enforce::resolve_program(o.command[0]);
+  if (!program) {
+    print_error("run: " + program.error().str());
+    return exit_code_for(program.error());
+  }
+  plan::allow_program(plan, *program);
+
+  auto missing = unenforced_layers(plan);
+  for (const auto& layer : missing) {
+    if (o.best_effort) {
+      print_warning(fmt::format("run: not enforced in this version: {} (--best-effort)", layer));
+      continue;
+    }
+    print_error(fmt::format(
+        "run: this version cannot enforce {}; refusing to run with less than the policy says",
+        layer));
+  }
+  if (!missing.empty() && !o.best_effort) {
+    fmt::print(stderr, "  pass --best-effort to run without them\n");
+    return kExitLeastFailed;
+  }
+  for (const auto& w : plan.warnings) print_warning(w);
+
+  auto filter = enforce::compile_seccomp(plan.seccomp);
+  if (!filter) {
+    print_error("run: compile the seccomp filter: " + filter.error().str());
+    return kExitLeastFailed;
+  }
+  auto landlock = enforce::build_landlock_ruleset(plan, o.best_effort);
+  if (!landlock) {
+    print_error("run: Landlock: " + landlock.error().str());
+    return kExitLeastFailed;
+  }
+  for (const auto& w : landlock->warnings) print_warning("run: Landlock: " + w);
+  enforce::LaunchRequest request{o.command, &plan, &*filter, landlock->fd.get()};
+  auto status = enforce::run_confined(request);
+  if (!status) {
+    print_error("run: " + status.error().str());
+    return exit_code_for(status.error());
+  }
+  return *status;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "run",
+      "Run a program confined by a policy.\n"
+      "With no -p and no flags, the built-in default policy applies: everyday\n"
+      "programs work, dangerous syscalls (mount, ptrace, bpf, ...) are refused.");
+  o->policy.add_to(*sub, true);
+  sub->add_flag("--best-effort", o->best_effort,
+                "Run even when a layer the policy needs cannot be enforced (each is named)");
+  sub->add_option("command", o->command, "The program and its arguments, after --")
+      ->type_name("PROGRAM ARGS...");
+  sub->footer(
+      "Exit status: the program's; 128+N when killed by signal N; 125 when least\n"
+      "fails (bad policy included); 126 cannot execute; 127 not found.");
+  return [o] { return run(*o); };
+}
+
+}  // namespace least::cli

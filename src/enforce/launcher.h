@@ -1,0 +1,29 @@
+// Starts a program under a Plan and waits for it: the one place where the
+// layers are applied, in order, in the child between fork and exec.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "enforce/seccomp_filter.h"
+#include "plan/plan.h"
+
+namespace least::enforce {
+
+struct LaunchRequest {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  const plan::Plan* plan = nullptr;
+  const BpfProgram* filter = nullptr;
+  int landlock_ruleset = -1;  // from build_landlock_ruleset, or -1
+};
+
+// Runs the program confined and returns the status `least` should exit with:
+// the program's exit code, or 128+N when signal N ended it. Errors: kNotFound
+// (exit 127), kCannotExec (126), anything else is least's own failure (125).
+Result<int> run_confined(const LaunchRequest& request);
+
+// Looks a program up the way execvp would, without running anything.
+Result<std::string> resolve_program(const std::string& name);
+
+}  // namespace least::enforce

@@ -1,0 +1,113 @@
+#include "enforce/seccomp_filter.h"
+
+#include <fmt/format.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "base/unique_fd.h"
+
+namespace least::enforce {
+
+namespace {
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using SeccompCtx = std::unique_ptr<void, CtxDeleter>;
+
+uint32_t to_scmp(const plan::Action& a) {
+  switch (a.kind) {
+    case plan::Action::Kind::kAllow:
+      return SCMP_ACT_ALLOW;
+    case plan::Action::Kind::kErrno:
+      return SCMP_ACT_ERRNO(static_cast<uint16_t>(a.errno_value));
+    case plan::Action::Kind::kKillProcess:
+      return SCMP_ACT_KILL_PROCESS;
+    case plan::Action::Kind::kNotify:
+      return SCMP_ACT_NOTIFY;
+  }
+  return SCMP_ACT_KILL_PROCESS;
+}
+
+Error scmp_error(std::string what, int rc) {
+  return sys_error(std::move(what), -rc);
+}
+
+Result<SeccompCtx> build(const plan::SeccompPlan& plan) {
+  SeccompCtx ctx(seccomp_init(to_scmp(plan.default_action)));
+  if (!ctx) return make_error(ErrorKind::kSystem, "libseccomp could not create a filter");
+  // Only the plan's arch: the native arch is added by seccomp_init, so replace
+  // it when compiling for another one (tests compile aarch64 on x86_64).
+  uint32_t arch = sys::seccomp_arch_token(plan.arch);
+  if (arch != seccomp_arch_native()) {
+    int rc = seccomp_arch_add(ctx.get(), arch);
+    if (rc < 0) return scmp_error("add architecture", rc);
+    rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE);
+    if (rc < 0) return scmp_error("remove native architecture", rc);
+  }
+  // Any other ABI (i386 via int 0x80, x32) gets this action: the classic
+  // bypass of filters written for one syscall table.
+  int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, to_scmp(plan.bad_arch_action));
+  if (rc < 0) return scmp_error("set the bad-architecture action", rc);
+  rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);  // binary tree
+  if (rc < 0) return scmp_error("enable binary-tree optimisation", rc);
+  rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);  // the launcher sets it itself
+  if (rc < 0) return scmp_error("configure no_new_privs", rc);
+
+  for (const auto& r : plan.rules) {
+    uint32_t action = to_scmp(r.action);
+    if (!r.conditional()) {
+      rc = seccomp_rule_add_exact_array(ctx.get(), action, r.number, 0, nullptr);
+      if (rc < 0) return scmp_error(fmt::format("add rule for {}", r.name), rc);
+      continue;
+    }
+    for (const auto& alt : r.alternatives) {
+      std::vector<scmp_arg_cmp> cmps;
+      for (const auto& c : alt) cmps.push_back({c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value});
+      rc = seccomp_rule_add_exact_array(ctx.get(), action, r.number,
+                                        static_cast<unsigned>(cmps.size()), cmps.data());
+      if (rc < 0) return scmp_error(fmt::format("add conditional rule for {}", r.name), rc);
+    }
+  }
+  return ctx;
+}
+
+// libseccomp 2.5 exports only to a file descriptor: use an anonymous file.
+Result<std::string> export_to_memory(void* ctx, bool pfc) {
+  UniqueFd fd(memfd_create("least-seccomp", MFD_CLOEXEC));
+  if (!fd.valid()) return sys_error("memfd_create", errno);
+  int rc = pfc ? seccomp_export_pfc(ctx, fd.get()) : seccomp_export_bpf(ctx, fd.get());
+  if (rc < 0) return scmp_error("export the filter", rc);
+  off_t size = lseek(fd.get(), 0, SEEK_END);
+  if (size < 0) return sys_error("measure the exported filter", errno);
+  std::string out(static_cast<size_t>(size), '\0');
+  if (pread(fd.get(), out.data(), out.size(), 0) != size)
+    return sys_error("read back the exported filter", errno);
+  return out;
+}
+
+}  // namespace
+
+Result<BpfProgram> compile_seccomp(const plan::SeccompPlan& plan) {
+  auto ctx = build(plan);
+  if (!ctx) return std::move(ctx).error();
+  auto bytes = export_to_memory(ctx->get(), false);
+  if (!bytes) return std::move(bytes).error();
+  BpfProgram prog;
+  prog.code.resize(bytes->size() / sizeof(sock_filter));
+  std::memcpy(prog.code.data(), bytes->data(), prog.code.size() * sizeof(sock_filter));
+  for (const auto& r : plan.rules)
+    if (r.action.kind == plan::Action::Kind::kNotify) prog.needs_listener = true;
+  return prog;
+}
+
+Result<std::string> render_seccomp_pfc(const plan::SeccompPlan& plan) {
+  auto ctx = build(plan);
+  if (!ctx) return std::move(ctx).error();
+  return export_to_memory(ctx->get(), true);
+}
+
+}  // namespace least::enforce

@@ -1,0 +1,169 @@
+#include "plan/explain.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "base/text.h"
+#include "policy/catalog.h"
+
+namespace least::plan {
+
+SyscallCounts count_allowed(const SeccompPlan& plan) {
+  SyscallCounts c;
+  for (const auto& r : plan.rules) {
+    if (r.action.kind != Action::Kind::kAllow) continue;
+    (r.conditional() ? c.conditional : c.outright)++;
+  }
+  return c;
+}
+
+namespace {
+
+std::string describe_action(const Action& a) {
+  switch (a.kind) {
+    case Action::Kind::kAllow:
+      return "allowed";
+    case Action::Kind::kErrno:
+      return errno_name(a.errno_value);
+    case Action::Kind::kKillProcess:
+      return "kill the process";
+    case Action::Kind::kNotify:
+      return "ask the supervisor";
+  }
+  return "?";
+}
+
+std::string describe_alternative(const std::vector<ArgCond>& alt) {
+  std::vector<std::string> parts;
+  for (const auto& c : alt) parts.push_back(c.text);
+  return join(parts, " && ");
+}
+
+void section(std::string& out, std::string_view title) {
+  out += fmt::format("\n{}\n", title);
+}
+
+}  // namespace
+
+std::string render_explanation(const Plan& plan, const std::string& source) {
+  std::string out;
+  out += fmt::format("Policy: {}\n",
+                     plan.default_policy ? "built-in default (no policy given)" : source);
+
+  section(out, fmt::format("Promises ({})", plan.promises.size()));
+  std::map<std::string, int> per_promise;
+  for (const auto& r : plan.seccomp.rules)
+    for (const auto& s : r.sources)
+      if (s.rfind("promise ", 0) == 0 && r.action.kind == Action::Kind::kAllow)
+        per_promise[s.substr(8)]++;
+  for (const auto& name : plan.promises) {
+    const auto* p = policy::find_promise(name);
+    out +=
+        fmt::format("  {:<10} {:>3} syscalls  {}\n", name, per_promise[name], p ? p->summary : "");
+  }
+  if (plan.promises.empty()) out += "  none: only what [syscalls] allow names\n";
+
+  SyscallCounts counts = count_allowed(plan.seccomp);
+  section(out, fmt::format("Syscalls on {}: {} allowed, {} outright, {} only with argument checks",
+                           sys::arch_name(plan.seccomp.arch), counts.outright + counts.conditional,
+                           counts.outright, counts.conditional));
+  std::vector<std::string> outright;
+  for (const auto& r : plan.seccomp.rules)
+    if (r.action.kind == Action::Kind::kAllow && !r.conditional()) outright.push_back(r.name);
+  out += "  outright:\n";
+  std::string line = "   ";
+  for (const auto& n : outright) {
+    if (line.size() + n.size() + 1 > 78) {
+      out += line + "\n";
+      line = "   ";
+    }
+    line += " " + n;
+  }
+  if (line.size() > 3) out += line + "\n";
+  out += "  with argument checks (any one alternative suffices):\n";
+  for (const auto& r : plan.seccomp.rules) {
+    if (r.action.kind != Action::Kind::kAllow || !r.conditional()) continue;
+    out += fmt::format("    {:<14} from {}\n", r.name, join(r.sources, ", "));
+    for (const auto& alt : r.alternatives)
+      out += fmt::format("      - {}\n", describe_alternative(alt));
+  }
+
+  section(out, "Refused");
+  out +=
+      fmt::format("  everything else answers {}\n", describe_action(plan.seccomp.default_action));
+  for (const auto& r : plan.seccomp.rules) {
+    if (r.action.kind == Action::Kind::kAllow) continue;
+    bool explicit_rule = !r.sources.empty() && r.sources[0] == "[syscalls] deny";
+    if (explicit_rule || r.name == "clone3" || r.action.kind == Action::Kind::kNotify)
+      out += fmt::format("  {:<14} {} ({})\n", r.name, describe_action(r.action),
+                         join(r.sources, ", "));
+  }
+  int enosys = 0;
+  for (const auto& r : plan.seccomp.rules)
+    if (r.action == Action::error(38) && r.name != "clone3") ++enosys;
+  out += fmt::format(
+      "  {} syscalls unknown to the catalog or newer than the tables answer ENOSYS\n", enosys);
+  out += "  the i386 (int 0x80) and x32 syscall ABIs kill the process\n";
+
+  section(out, "Dangerous syscalls still allowed");
+  if (plan.dangerous_allowed.empty()) out += "  none\n";
+  for (const auto& name : plan.dangerous_allowed) {
+    const auto* d = policy::find_dangerous(name);
+    out += fmt::format("  {:<14} {}\n", name, d ? d->why : "");
+  }
+
+  section(out, "Compared with Docker's default seccomp profile (x86_64)");
+  out += fmt::format(
+      "  Docker allows {} syscalls outright and {} in all; this policy allows {} outright and {} "
+      "in all\n",
+      kDockerDefaultOutright, kDockerDefaultTotal, counts.outright,
+      counts.outright + counts.conditional);
+
+  section(out, "Filesystem (Landlock)");
+  if (!plan.filesystem.restricted)
+    out += "  not restricted beyond the promises (no [filesystem] rules)\n";
+  for (const auto& r : plan.filesystem.rules) {
+    std::string rights;
+    if (r.access & kPathRead) rights += "r";
+    if (r.access & kPathWrite) rights += "w";
+    if (r.access & kPathCreate) rights += "c";
+    if (r.access & kPathExec) rights += "x";
+    out += fmt::format("  {:<4} {:<28} {}\n", rights, r.path, r.source);
+  }
+  if (plan.filesystem.restricted)
+    out +=
+        "  (r read, w write, c create/remove, x execute; the program itself is added at run "
+        "time)\n";
+
+  section(out, "Network");
+  if (std::find(plan.promises.begin(), plan.promises.end(), "inet") == plan.promises.end())
+    out +=
+        "  no TCP/IP: seccomp refuses AF_INET/AF_INET6 sockets, Landlock refuses TCP bind and "
+        "connect\n";
+  else if (!plan.network.tcp_restricted)
+    out += "  TCP/IP to any port (promise inet, no [network] ports listed)\n";
+  for (const auto& p : plan.network.connect)
+    out += fmt::format("  connect {}:{}\n", p.protocol, p.port);
+  for (const auto& p : plan.network.bind)
+    out += fmt::format("  bind    {}:{}\n", p.protocol, p.port);
+  auto is_udp = [](const NetworkPlan::Port& p) { return p.protocol == "udp"; };
+  if (std::any_of(plan.network.connect.begin(), plan.network.connect.end(), is_udp) ||
+      std::any_of(plan.network.bind.begin(), plan.network.bind.end(), is_udp))
+    out += "  note: the kernel cannot restrict UDP ports; UDP reaches any port\n";
+
+  section(out, "Other layers");
+  out += "  no_new_privs: always set\n";
+  if (plan.scope.signals || plan.scope.abstract_unix_sockets)
+    out +=
+        "  Landlock scope (ABI 6+): no signals and no abstract unix sockets beyond the sandbox\n";
+  for (const auto& r : plan.limits.rlimits) out += fmt::format("  {}: {}\n", r.name, r.value);
+  if (plan.seccomp.ioctl_unrestricted)
+    out +=
+        "  ioctl is unrestricted: the program runs in a new session so TIOCSTI cannot reach the "
+        "terminal\n";
+  return out;
+}
+
+}  // namespace least::plan

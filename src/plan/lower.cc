@@ -1,0 +1,288 @@
+#include "plan/lower.h"
+
+#include <errno.h>
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "base/text.h"
+#include "policy/catalog.h"
+#include "policy/parser.h"
+
+namespace least::plan {
+
+const SyscallRule* SeccompPlan::find(std::string_view name) const {
+  for (const auto& r : rules)
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+namespace {
+
+// Syscalls that must answer ENOSYS even though the kernel has them: clone3
+// takes its flags in memory BPF cannot read, and libc falls back to clone.
+constexpr std::string_view kEnosysSyscalls[] = {"clone3"};
+
+class SeccompBuilder {
+ public:
+  explicit SeccompBuilder(sys::Arch arch) { plan_.arch = arch; }
+
+  SyscallRule* rule(const std::string& name) {
+    auto nr = sys::syscall_number(name, plan_.arch);
+    if (!nr) return nullptr;  // this architecture lacks it
+    auto [it, inserted] = rules_.try_emplace(*nr);
+    if (inserted) {
+      it->second.name = name;
+      it->second.number = *nr;
+    }
+    return &it->second;
+  }
+
+  void allow(const std::string& name, const std::vector<ArgCond>& when, const std::string& source) {
+    SyscallRule* r = rule(name);
+    if (!r) return;
+    if (r->action.kind != Action::Kind::kAllow && !r->sources.empty()) return;  // denied wins
+    add_source(*r, source);
+    if (unconditional_.count(r->number)) return;
+    if (when.empty()) {
+      unconditional_.insert(r->number);
+      r->alternatives.clear();
+      return;
+    }
+    if (std::find(r->alternatives.begin(), r->alternatives.end(), when) == r->alternatives.end())
+      r->alternatives.push_back(when);
+  }
+
+  void set(const std::string& name, Action action, const std::string& source) {
+    SyscallRule* r = rule(name);
+    if (!r) return;
+    r->action = action;
+    r->alternatives.clear();
+    unconditional_.erase(r->number);
+    r->sources = {source};
+  }
+
+  void set_number(int number, Action action, const std::string& source) {
+    SyscallRule& r = rules_[number];
+    r.name = fmt::format("#{}", number);
+    r.number = number;
+    r.action = action;
+    r.sources = {source};
+  }
+
+  bool allowed(const std::string& name) const {
+    auto nr = sys::syscall_number(name, plan_.arch);
+    if (!nr) return false;
+    auto it = rules_.find(*nr);
+    return it != rules_.end() && it->second.action.kind == Action::Kind::kAllow &&
+           !it->second.sources.empty();
+  }
+
+  bool has_rule(int number) const { return rules_.count(number) > 0; }
+
+  SeccompPlan finish() {
+    for (auto& [nr, r] : rules_)
+      if (!r.sources.empty()) plan_.rules.push_back(std::move(r));
+    return std::move(plan_);
+  }
+
+  sys::Arch arch() const { return plan_.arch; }
+
+ private:
+  static void add_source(SyscallRule& r, const std::string& source) {
+    if (std::find(r.sources.begin(), r.sources.end(), source) == r.sources.end())
+      r.sources.push_back(source);
+  }
+
+  SeccompPlan plan_;
+  std::map<int, SyscallRule> rules_;
+  std::set<int> unconditional_;
+};
+
+std::vector<ArgCond> conditions_of(const policy::SyscallGrant& g) {
+  std::vector<ArgCond> out;
+  for (const auto& c : g.when) out.push_back({c.arg, c.mask, c.value, c.text});
+  return out;
+}
+
+std::vector<std::string> effective_promises(const policy::Policy& policy, bool& is_default) {
+  std::set<std::string> wanted;
+  is_default = policy.empty();
+  if (is_default)
+    wanted.insert(policy::default_promises().begin(), policy::default_promises().end());
+  for (const auto& p : policy.promises) wanted.insert(p.value);
+  std::vector<std::string> out;  // catalog order reads better than alphabetical
+  for (const auto& p : policy::promise_catalog())
+    if (wanted.count(p.name)) out.push_back(p.name);
+  return out;
+}
+
+void lower_syscalls(const policy::Policy& policy, Plan& plan) {
+  SeccompBuilder b(plan.seccomp.arch);
+  for (const auto& name : plan.promises) {
+    const policy::Promise* p = policy::find_promise(name);
+    for (const auto& g : p->grants) b.allow(g.syscall, conditions_of(g), "promise " + name);
+  }
+  for (const auto& a : policy.syscalls.allow) b.allow(a.value, {}, "[syscalls] allow");
+
+  // Explicit denials override every grant.
+  for (const auto& d : policy.syscalls.deny) {
+    const auto& act = d.action.value;
+    b.set(d.name.value,
+          act.kind == policy::DenyAction::Kind::kKill ? Action::kill()
+                                                      : Action::error(act.errno_value),
+          "[syscalls] deny");
+  }
+
+  for (auto name : kEnosysSyscalls)
+    if (!b.allowed(std::string(name)))
+      b.set(std::string(name), Action::error(ENOSYS), "answers ENOSYS so libc falls back");
+
+  // Without the exec promise the program may still be started: the
+  // supervisor lets exactly the launcher's own execve through.
+  for (const char* exec : {"execve", "execveat"})
+    if (!b.allowed(exec)) b.set(exec, Action::notify(), "no promise exec: only the initial exec");
+
+  // Syscalls our tables know but the catalog does not, and numbers newer
+  // than the tables, answer ENOSYS as if this kernel lacked them.
+  const sys::Arch arch = plan.seccomp.arch;
+  for (const auto& name : sys::syscall_names(arch))
+    if (!policy::catalog_knows(name) && !b.allowed(name))
+      b.set(name, Action::error(ENOSYS), "unknown to the catalog");
+  for (int nr = sys::highest_known_syscall(arch) + 1; nr <= sys::kSyscallNumberCeiling; ++nr)
+    b.set_number(nr, Action::error(ENOSYS), "newer than the syscall tables");
+
+  for (const auto& name : sys::syscall_names(arch)) {
+    if (!b.allowed(name) || !policy::find_dangerous(name)) continue;
+    plan.dangerous_allowed.push_back(name);
+  }
+  plan.seccomp = b.finish();
+  plan.seccomp.arch = arch;
+  if (const SyscallRule* ioctl = plan.seccomp.find("ioctl");
+      ioctl && ioctl->action.kind == Action::Kind::kAllow && !ioctl->conditional())
+    plan.seccomp.ioctl_unrestricted = true;
+}
+
+void lower_limits(const policy::Policy& policy, Plan& plan) {
+  const auto& l = policy.limits;
+  auto add = [&](const std::optional<policy::Located<uint64_t>>& v, int resource,
+                 const char* name) {
+    if (v) plan.limits.rlimits.push_back({resource, name, v->value});
+  };
+  add(l.open_files, RLIMIT_NOFILE, "RLIMIT_NOFILE");
+  add(l.core, RLIMIT_CORE, "RLIMIT_CORE");
+  add(l.stack, RLIMIT_STACK, "RLIMIT_STACK");
+  add(l.cpu_seconds, RLIMIT_CPU, "RLIMIT_CPU");
+  if (l.processes) plan.limits.processes = l.processes->value;
+  if (l.memory) plan.limits.memory = l.memory->value;
+}
+
+// What every dynamically linked program needs once the filesystem is
+// restricted: the loader and libraries, the loader's cache, harmless devices.
+struct RuntimePath {
+  const char* path;
+  uint32_t access;
+  const char* why;
+};
+constexpr RuntimePath kRuntimePaths[] = {
+    {"/lib", kPathRead | kPathExec, "runtime: shared libraries and the loader"},
+    {"/lib64", kPathRead | kPathExec, "runtime: shared libraries and the loader"},
+    {"/usr/lib", kPathRead | kPathExec, "runtime: shared libraries and the loader"},
+    {"/usr/lib64", kPathRead | kPathExec, "runtime: shared libraries and the loader"},
+    {"/usr/local/lib", kPathRead | kPathExec, "runtime: shared libraries"},
+    {"/etc/ld.so.cache", kPathRead, "runtime: the loader's cache"},
+    {"/dev/null", kPathRead | kPathWrite, "runtime: devices every program may use"},
+    {"/dev/zero", kPathRead | kPathWrite, "runtime: devices every program may use"},
+    {"/dev/full", kPathRead | kPathWrite, "runtime: devices every program may use"},
+    {"/dev/random", kPathRead, "runtime: devices every program may use"},
+    {"/dev/urandom", kPathRead, "runtime: devices every program may use"},
+};
+
+bool path_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+bool has(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+void lower_filesystem(const policy::Policy& policy, Plan& plan) {
+  const auto& fs = policy.filesystem;
+  auto add = [&](const std::vector<policy::Located<std::string>>& paths, uint32_t access,
+                 const char* source) {
+    for (const auto& p : paths) plan.filesystem.rules.push_back({p.value, access, source});
+  };
+  add(fs.read, kPathRead, "[filesystem] read");
+  add(fs.write, kPathRead | kPathWrite, "[filesystem] write");
+  add(fs.create, kPathRead | kPathWrite | kPathCreate, "[filesystem] create");
+  add(fs.exec, kPathRead | kPathExec, "[filesystem] exec");
+  plan.filesystem.restricted = !plan.filesystem.rules.empty();
+  if (!plan.filesystem.restricted) return;
+  for (const auto& r : kRuntimePaths)
+    if (path_exists(r.path)) plan.filesystem.rules.push_back({r.path, r.access, r.why});
+}
+
+void lower_network(const policy::Policy& policy, Plan& plan) {
+  for (const auto& e : policy.network.connect)
+    if (auto ep = policy::parse_endpoint(e.value))
+      plan.network.connect.push_back({ep->protocol, ep->port});
+  for (const auto& e : policy.network.bind)
+    if (auto ep = policy::parse_endpoint(e.value))
+      plan.network.bind.push_back({ep->protocol, ep->port});
+  // Without inet no TCP socket can exist (seccomp); Landlock says the same,
+  // so one hole does not open the network. With inet and listed ports, only
+  // those ports.
+  bool any_ports = !plan.network.connect.empty() || !plan.network.bind.empty();
+  plan.network.tcp_restricted = !has(plan.promises, "inet") || any_ports;
+}
+
+void lower_capabilities(const policy::Policy& policy, Plan& plan) {
+  for (const auto& c : policy.isolation.capabilities) plan.capabilities.push_back(c.value);
+}
+
+}  // namespace
+
+Result<Plan> lower_policy(const policy::Policy& policy, sys::Arch arch) {
+  Plan plan;
+  plan.seccomp.arch = arch;
+  plan.promises = effective_promises(policy, plan.default_policy);
+  for (const auto& p : policy.promises)
+    if (!policy::find_promise(p.value))
+      return make_error(ErrorKind::kPolicy, fmt::format("unknown promise \"{}\"", p.value));
+  lower_syscalls(policy, plan);
+  lower_limits(policy, plan);
+  lower_filesystem(policy, plan);
+  lower_network(policy, plan);
+  lower_capabilities(policy, plan);
+  for (const auto& name : plan.dangerous_allowed) {
+    const auto* d = policy::find_dangerous(name);
+    plan.warnings.push_back(
+        fmt::format("the policy allows the dangerous syscall {} ({})", name, d->why));
+  }
+  return plan;
+}
+
+void allow_program(Plan& plan, const std::string& path) {
+  if (!plan.filesystem.restricted) return;
+  plan.filesystem.rules.push_back({path, kPathRead | kPathExec, "runtime: the program"});
+  // A script names its interpreter on its first line; the kernel executes it.
+  std::ifstream in(path, std::ios::binary);
+  char head[2] = {};
+  if (!in.read(head, 2) || head[0] != '#' || head[1] != '!') return;
+  std::string line;
+  std::getline(in, line);
+  size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos) return;
+  std::string interpreter = line.substr(start, line.find_first_of(" \t\r", start) - start);
+  if (!interpreter.empty() && interpreter[0] == '/')
+    plan.filesystem.rules.push_back(
+        {interpreter, kPathRead | kPathExec, "runtime: the script's interpreter"});
+}
+
+}  // namespace least::plan

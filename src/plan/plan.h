@@ -1,0 +1,129 @@
+// The Plan: the one intermediate representation. A policy is lowered once
+// into a Plan; every enforcer and exporter reads its slice of the Plan and
+// nothing else, which is what keeps the layers in lockstep.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sys/syscall_table.h"
+
+namespace least::plan {
+
+struct Action {
+  enum class Kind {
+    kAllow,
+    kErrno,  // refuse with errno_value
+    kKillProcess,
+    kNotify  // ask the supervisor (the program's own first execve)
+  } kind = Kind::kAllow;
+  int errno_value = 0;
+
+  static Action allow() { return {Kind::kAllow, 0}; }
+  static Action error(int e) { return {Kind::kErrno, e}; }
+  static Action kill() { return {Kind::kKillProcess, 0}; }
+  static Action notify() { return {Kind::kNotify, 0}; }
+  bool operator==(const Action&) const = default;
+};
+
+// (arg & mask) == value, on the 64-bit argument.
+struct ArgCond {
+  uint8_t arg = 0;
+  uint64_t mask = 0;
+  uint64_t value = 0;
+  std::string text;  // "domain == AF_INET"
+  bool operator==(const ArgCond& o) const {
+    return arg == o.arg && mask == o.mask && value == o.value;
+  }
+};
+
+// One syscall's treatment. `alternatives` empty means unconditional; else the
+// action applies when all conditions of any one alternative hold, and the
+// filter's default action applies otherwise.
+struct SyscallRule {
+  std::string name;  // "socket", or "#457" for numbers newer than our tables
+  int number = -1;
+  Action action;
+  std::vector<std::vector<ArgCond>> alternatives;
+  std::vector<std::string> sources;  // "promise inet", "[syscalls] allow"
+  bool conditional() const { return !alternatives.empty(); }
+};
+
+struct SeccompPlan {
+  sys::Arch arch = sys::native_arch();
+  Action default_action = Action::error(1);  // EPERM: refused
+  Action bad_arch_action = Action::kill();   // x32 and i386 on x86_64
+  std::vector<SyscallRule> rules;            // sorted by number
+  // Unrestricted ioctl: TIOCSTI is then stopped by a new session instead.
+  bool ioctl_unrestricted = false;
+
+  const SyscallRule* find(std::string_view name) const;
+};
+
+// What may be done beneath a path; each right implies the ones before it
+// where that is what people mean (writing a file you cannot read is rare).
+enum PathAccess : uint32_t {
+  kPathRead = 1 << 0,    // read files, list directories
+  kPathWrite = 1 << 1,   // modify and truncate existing files
+  kPathCreate = 1 << 2,  // create, rename, link and remove entries
+  kPathExec = 1 << 3,    // execute files
+};
+
+struct PathRule {
+  std::string path;
+  uint32_t access = 0;  // PathAccess bits
+  std::string source;   // "[filesystem] write", "runtime: shared libraries"
+};
+
+struct FilesystemPlan {
+  // When false the filesystem is not restricted beyond the promises.
+  bool restricted = false;
+  std::vector<PathRule> rules;
+};
+
+struct NetworkPlan {
+  struct Port {
+    std::string protocol;
+    uint16_t port = 0;
+  };
+  std::vector<Port> connect, bind;
+  // TCP bind/connect limited to the ports above (none at all without inet).
+  bool tcp_restricted = false;
+};
+
+// Landlock scoping: the program cannot reach out of its sandbox through
+// abstract unix sockets or signals.
+struct ScopePlan {
+  bool abstract_unix_sockets = true;
+  bool signals = true;
+};
+
+struct Rlimit {
+  int resource = 0;    // RLIMIT_*
+  std::string name;    // "RLIMIT_NOFILE"
+  uint64_t value = 0;  // soft and hard
+};
+
+struct LimitsPlan {
+  std::vector<Rlimit> rlimits;
+  std::optional<uint64_t> processes;  // pids controller (next layer)
+  std::optional<uint64_t> memory;     // memory controller (next layer)
+};
+
+struct Plan {
+  std::vector<std::string> promises;  // effective, in catalog order
+  bool default_policy = false;        // built-in default, no policy given
+  SeccompPlan seccomp;
+  FilesystemPlan filesystem;
+  NetworkPlan network;
+  ScopePlan scope;
+  LimitsPlan limits;
+  std::vector<std::string> capabilities;       // kept; all others dropped
+  bool no_new_privs = true;                    // always
+  std::vector<std::string> dangerous_allowed;  // dangerous syscalls the policy allows
+  std::vector<std::string> warnings;           // for people, printed before running
+};
+
+}  // namespace least::plan

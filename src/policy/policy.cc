@@ -1,0 +1,47 @@
+#include "policy/policy.h"
+
+namespace least::policy {
+
+bool Policy::empty() const {
+  const auto& fs = filesystem;
+  const auto& l = limits;
+  return promises.empty() && fs.read.empty() && fs.write.empty() && fs.create.empty() &&
+         fs.exec.empty() && network.connect.empty() && network.bind.empty() && !l.processes &&
+         !l.memory && !l.open_files && !l.core && !l.stack && !l.cpu_seconds &&
+         isolation.capabilities.empty() && syscalls.allow.empty() && syscalls.deny.empty();
+}
+
+namespace {
+
+template <class T>
+void append(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+template <class T>
+void override_if_set(std::optional<T>& to, const std::optional<T>& from) {
+  if (from) to = from;
+}
+
+}  // namespace
+
+void merge_into(Policy& base, const Policy& extra) {
+  append(base.promises, extra.promises);
+  append(base.filesystem.read, extra.filesystem.read);
+  append(base.filesystem.write, extra.filesystem.write);
+  append(base.filesystem.create, extra.filesystem.create);
+  append(base.filesystem.exec, extra.filesystem.exec);
+  append(base.network.connect, extra.network.connect);
+  append(base.network.bind, extra.network.bind);
+  override_if_set(base.limits.processes, extra.limits.processes);
+  override_if_set(base.limits.memory, extra.limits.memory);
+  override_if_set(base.limits.open_files, extra.limits.open_files);
+  override_if_set(base.limits.core, extra.limits.core);
+  override_if_set(base.limits.stack, extra.limits.stack);
+  override_if_set(base.limits.cpu_seconds, extra.limits.cpu_seconds);
+  append(base.isolation.capabilities, extra.isolation.capabilities);
+  append(base.syscalls.allow, extra.syscalls.allow);
+  append(base.syscalls.deny, extra.syscalls.deny);
+}
+
+}  // namespace least::policy

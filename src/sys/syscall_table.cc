@@ -1,0 +1,84 @@
+#include "sys/syscall_table.h"
+
+#include <linux/audit.h>
+#include <seccomp.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace least::sys {
+
+Arch native_arch() {
+#if defined(__x86_64__)
+  return Arch::kX86_64;
+#elif defined(__aarch64__)
+  return Arch::kAarch64;
+#else
+#error "least supports x86_64 and aarch64"
+#endif
+}
+
+std::string_view arch_name(Arch arch) {
+  return arch == Arch::kX86_64 ? "x86_64" : "aarch64";
+}
+
+std::optional<Arch> arch_from_name(std::string_view name) {
+  if (name == "x86_64" || name == "amd64") return Arch::kX86_64;
+  if (name == "aarch64" || name == "arm64") return Arch::kAarch64;
+  return std::nullopt;
+}
+
+uint32_t seccomp_arch_token(Arch arch) {
+  return arch == Arch::kX86_64 ? SCMP_ARCH_X86_64 : SCMP_ARCH_AARCH64;
+}
+
+uint32_t audit_arch(Arch arch) {
+  return arch == Arch::kX86_64 ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_AARCH64;
+}
+
+std::optional<int> syscall_number(std::string_view name, Arch arch) {
+  std::string n(name);
+  int nr = seccomp_syscall_resolve_name_arch(seccomp_arch_token(arch), n.c_str());
+  // Negative numbers are libseccomp's pseudo-syscalls for calls this arch lacks.
+  if (nr < 0) return std::nullopt;
+  return nr;
+}
+
+std::optional<std::string> syscall_name(int number, Arch arch) {
+  std::unique_ptr<char, decltype(&::free)> n(
+      seccomp_syscall_resolve_num_arch(seccomp_arch_token(arch), number), &::free);
+  if (!n) return std::nullopt;
+  return std::string(n.get());
+}
+
+bool syscall_known(std::string_view name) {
+  return syscall_number(name, Arch::kX86_64) || syscall_number(name, Arch::kAarch64);
+}
+
+std::vector<std::string> syscall_names(Arch arch) {
+  std::vector<std::string> out;
+  for (int nr = 0; nr <= kSyscallNumberCeiling; ++nr)
+    if (auto n = syscall_name(nr, arch)) out.push_back(std::move(*n));
+  return out;
+}
+
+const std::vector<std::string>& all_syscall_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all = syscall_names(Arch::kX86_64);
+    for (auto& n : syscall_names(Arch::kAarch64)) all.push_back(std::move(n));
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+  }();
+  return names;
+}
+
+int highest_known_syscall(Arch arch) {
+  int highest = 0;
+  for (int nr = 0; nr <= kSyscallNumberCeiling; ++nr)
+    if (syscall_name(nr, arch)) highest = nr;
+  return highest;
+}
+
+}  // namespace least::sys
