@@ -90,6 +90,7 @@ std::optional<LoadedPolicy> load_policy(const PolicyOptions& options) {
     return std::nullopt;
   }
   loaded.plan = std::move(*plan);
+  for (const auto& w : loaded.plan.warnings) print_warning(w);
   return loaded;
 }
 

@@ -71,7 +71,6 @@ int run(const RunOptions& o) {
     fmt::print(stderr, "  pass --best-effort to run without them\n");
     return kExitLeastFailed;
   }
-  for (const auto& w : plan.warnings) print_warning(w);
 
   auto filter = enforce::compile_seccomp(plan.seccomp);
   if (!filter) {

@@ -57,17 +57,27 @@ Result<SeccompCtx> build(const plan::SeccompPlan& plan) {
   rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);  // the launcher sets it itself
   if (rc < 0) return scmp_error("configure no_new_privs", rc);
 
+  const bool cross = arch != seccomp_arch_native();
   for (const auto& r : plan.rules) {
     uint32_t action = to_scmp(r.action);
+    // libseccomp reads rule numbers as native numbers and translates them by
+    // name for other arches; a number without a name cannot be translated,
+    // so a cross-compiled filter leaves those to the default action.
+    int number = r.number;
+    if (cross) {
+      if (r.name.empty() || r.name[0] == '#') continue;
+      number = seccomp_syscall_resolve_name(r.name.c_str());
+      if (number == __NR_SCMP_ERROR) return make_error(ErrorKind::kSystem, fmt::format("libseccomp does not know {}", r.name));
+    }
     if (!r.conditional()) {
-      rc = seccomp_rule_add_exact_array(ctx.get(), action, r.number, 0, nullptr);
+      rc = seccomp_rule_add_exact_array(ctx.get(), action, number, 0, nullptr);
       if (rc < 0) return scmp_error(fmt::format("add rule for {}", r.name), rc);
       continue;
     }
     for (const auto& alt : r.alternatives) {
       std::vector<scmp_arg_cmp> cmps;
       for (const auto& c : alt) cmps.push_back({c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value});
-      rc = seccomp_rule_add_exact_array(ctx.get(), action, r.number,
+      rc = seccomp_rule_add_exact_array(ctx.get(), action, number,
                                         static_cast<unsigned>(cmps.size()), cmps.data());
       if (rc < 0) return scmp_error(fmt::format("add conditional rule for {}", r.name), rc);
     }

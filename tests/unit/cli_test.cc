@@ -1,0 +1,58 @@
+// The command line, driven in-process: parsing returns a status, never exits.
+#include <gtest/gtest.h>
+
+#include "cli/app.h"
+
+namespace least::cli {
+namespace {
+
+std::string last_out, last_err;
+
+int app(std::vector<std::string> args) {
+  args.insert(args.begin(), "least");
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  int rc = run_app(args);
+  last_out = testing::internal::GetCapturedStdout();
+  last_err = testing::internal::GetCapturedStderr();
+  return rc;
+}
+
+TEST(Cli, HelpAndUsage) {
+  EXPECT_EQ(app({"--help"}), kExitOk);
+  EXPECT_NE(last_out.find("least run"), std::string::npos);
+  EXPECT_EQ(app({"run", "--help"}), kExitOk);
+  EXPECT_NE(last_out.find("--promise"), std::string::npos);
+  EXPECT_EQ(app({}), kExitUsage);
+  EXPECT_EQ(app({"frobnicate"}), kExitUsage);
+  EXPECT_EQ(app({"explain", "--no-such-flag"}), kExitUsage);
+  EXPECT_EQ(app({"run", "--no-such-flag", "--", "true"}), kExitLeastFailed);
+}
+
+TEST(Cli, ExplainDefaultAndFlags) {
+  EXPECT_EQ(app({"explain"}), kExitOk);
+  EXPECT_NE(last_out.find("built-in default"), std::string::npos);
+  EXPECT_NE(last_out.find("Docker allows 363"), std::string::npos);
+  EXPECT_EQ(app({"explain", "--promise", "stdio", "--allow-syscall", "ptrace"}), kExitOk);
+  EXPECT_NE(last_out.find("Dangerous syscalls still allowed\n  ptrace"), std::string::npos)
+      << last_out;
+  EXPECT_NE(last_err.find("warning"), std::string::npos);
+  EXPECT_EQ(app({"explain", "--promise", "stdoi"}), kExitUsage);
+  EXPECT_NE(last_err.find("did you mean \"stdio\"?"), std::string::npos);
+  EXPECT_EQ(app({"explain", "-p", "/nonexistent.least.toml"}), kExitUsage);
+  EXPECT_NE(last_err.find("cannot read the policy"), std::string::npos);
+  EXPECT_EQ(app({"explain", "--arch", "aarch64", "--promise", "stdio"}), kExitOk);
+  EXPECT_NE(last_out.find("Syscalls on aarch64"), std::string::npos);
+  EXPECT_EQ(app({"explain", "--arch", "mips"}), kExitUsage);
+}
+
+TEST(Cli, RunRefusesBadInputWith125) {
+  EXPECT_EQ(app({"run"}), kExitLeastFailed);
+  EXPECT_NE(last_err.find("no program given"), std::string::npos);
+  EXPECT_EQ(app({"run", "--promise", "nope", "--", "true"}), kExitLeastFailed);
+  EXPECT_EQ(app({"run", "--", "/nonexistent/program"}), kExitNotFound);
+  EXPECT_EQ(app({"run", "--", "/etc/hostname"}), kExitCannotExec);
+}
+
+}  // namespace
+}  // namespace least::cli
