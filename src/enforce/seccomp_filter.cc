@@ -67,7 +67,8 @@ Result<SeccompCtx> build(const plan::SeccompPlan& plan) {
     if (cross) {
       if (r.name.empty() || r.name[0] == '#') continue;
       number = seccomp_syscall_resolve_name(r.name.c_str());
-      if (number == __NR_SCMP_ERROR) return make_error(ErrorKind::kSystem, fmt::format("libseccomp does not know {}", r.name));
+      if (number == __NR_SCMP_ERROR)
+        return make_error(ErrorKind::kSystem, fmt::format("libseccomp does not know {}", r.name));
     }
     if (!r.conditional()) {
       rc = seccomp_rule_add_exact_array(ctx.get(), action, number, 0, nullptr);

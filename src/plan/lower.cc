@@ -83,7 +83,10 @@ class SeccompBuilder {
            !it->second.sources.empty();
   }
 
-  bool has_rule(int number) const { return rules_.count(number) > 0; }
+  bool has_rule_named(const std::string& name) const {
+    auto nr = sys::syscall_number(name, plan_.arch);
+    return nr && rules_.count(*nr) && !rules_.at(*nr).sources.empty();
+  }
 
   SeccompPlan finish() {
     for (auto& [nr, r] : rules_)
@@ -152,7 +155,7 @@ void lower_syscalls(const policy::Policy& policy, Plan& plan) {
   // than the tables, answer ENOSYS as if this kernel lacked them.
   const sys::Arch arch = plan.seccomp.arch;
   for (const auto& name : sys::syscall_names(arch))
-    if (!policy::catalog_knows(name) && !b.allowed(name))
+    if (!policy::catalog_knows(name) && !b.has_rule_named(name))
       b.set(name, Action::error(ENOSYS), "unknown to the catalog");
   for (int nr = sys::highest_known_syscall(arch) + 1; nr <= sys::kSyscallNumberCeiling; ++nr)
     b.set_number(nr, Action::error(ENOSYS), "newer than the syscall tables");

@@ -89,8 +89,8 @@ TEST(Lowering, DefaultPolicyOnX86_64) {
   EXPECT_EQ(f.call("clone3"), kEnosys);
   EXPECT_EQ(f.call("unshare", {CLONE_NEWUSER}), kEperm);
   for (const char* refused : {"mount", "ptrace", "bpf", "kexec_load", "init_module", "reboot",
-                              "io_uring_setup", "userfaultfd", "perf_event_open", "keyctl",
-                              "setns", "pivot_root", "open_by_handle_at", "swapon"})
+                              "io_uring_setup", "userfaultfd", "perf_event_open", "keyctl", "setns",
+                              "pivot_root", "open_by_handle_at", "swapon"})
     EXPECT_EQ(f.call(refused), kEperm) << refused;
   // Newer than libseccomp's table: as if the kernel lacked it.
   EXPECT_EQ(f.raw(sys::highest_known_syscall(Arch::kX86_64) + 1, {}, AUDIT_ARCH_X86_64), kEnosys);
