@@ -27,7 +27,6 @@ std::vector<std::string> unenforced_layers(const plan::Plan& plan) {
   std::vector<std::string> out;
   if (plan.limits.processes) out.push_back("[limits] processes (pids cgroup)");
   if (plan.limits.memory) out.push_back("[limits] memory (memory cgroup)");
-  if (!plan.capabilities.empty()) out.push_back("[isolation] capabilities");
   return out;
 }
 
@@ -83,7 +82,12 @@ int run(const RunOptions& o) {
     return kExitLeastFailed;
   }
   for (const auto& w : landlock->warnings) print_warning("run: Landlock: " + w);
-  enforce::LaunchRequest request{o.command, &plan, &*filter, landlock->fd.get()};
+  auto caps = enforce::prepare_capabilities(plan.capabilities);
+  if (!caps) {
+    print_error("run: capabilities: " + caps.error().str());
+    return kExitLeastFailed;
+  }
+  enforce::LaunchRequest request{o.command, &plan, &*filter, &*landlock, *caps};
   auto status = enforce::run_confined(request);
   if (!status) {
     print_error("run: " + status.error().str());

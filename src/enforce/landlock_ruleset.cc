@@ -87,6 +87,11 @@ Result<LandlockRuleset> build_landlock_ruleset(const plan::Plan& plan, bool best
   out.fd = std::move(*fd);
 
   for (const auto& rule : plan.filesystem.rules) {
+    if (rule.path == "/proc/self" || rule.path.rfind("/proc/self/", 0) == 0 ||
+        rule.path == "/proc/thread-self" || rule.path.rfind("/proc/thread-self/", 0) == 0) {
+      out.in_child.push_back({rule.path, landlock_rights(rule.access) & attr.handled_access_fs});
+      continue;
+    }
     UniqueFd path(open(rule.path.c_str(), O_PATH | O_CLOEXEC));
     if (!path.valid())
       return sys_error(fmt::format("open \"{}\" for a Landlock rule ({})", rule.path, rule.source),
@@ -106,6 +111,21 @@ Result<LandlockRuleset> build_landlock_ruleset(const plan::Plan& plan, bool best
       if (p.protocol == "tcp") LEAST_TRY(ll::add_port_rule(out.fd.get(), p.port, ll::kBindTcp));
   }
   return out;
+}
+
+int add_deferred_rules(int ruleset_fd,
+                       const std::vector<LandlockRuleset::Deferred>& rules) noexcept {
+  for (const auto& rule : rules) {
+    int fd = open(rule.path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat st;
+    uint64_t access = rule.access;
+    if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode)) access &= kFileOnlyRights;
+    int err = access ? ll::add_path_rule_raw(ruleset_fd, fd, access) : 0;
+    close(fd);
+    if (err != 0) return err;
+  }
+  return 0;
 }
 
 }  // namespace least::enforce

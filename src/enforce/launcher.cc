@@ -33,6 +33,7 @@ enum class Stage : int {
   kPdeathsig,
   kSession,
   kRlimit,
+  kCapabilities,
   kNoNewPrivs,
   kLandlock,
   kSeccomp,
@@ -53,6 +54,8 @@ const char* stage_name(Stage s) {
       return "start a new session";
     case Stage::kRlimit:
       return "set resource limits";
+    case Stage::kCapabilities:
+      return "drop capabilities";
     case Stage::kNoNewPrivs:
       return "set no_new_privs";
     case Stage::kLandlock:
@@ -74,7 +77,8 @@ struct ChildSetup {
   const plan::Plan* plan;
   sock_fprog prog;
   bool listener;
-  int landlock;    // ruleset fd or -1
+  CapabilityPlan capabilities;
+  const LandlockRuleset* landlock;
   int error_pipe;  // write end, close-on-exec
   int socket;      // to send the listener fd
   pid_t parent;
@@ -145,13 +149,18 @@ Result<UniqueFd> receive_fd(int socket) {
     if (setrlimit(r.resource, &lim) != 0) child_fail(s, Stage::kRlimit, errno);
   }
 
+  if (int err = apply_capabilities(s.capabilities); err != 0)
+    child_fail(s, Stage::kCapabilities, err);
+
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(s, Stage::kNoNewPrivs, errno);
 
   // Landlock before seccomp: the filter does not allow landlock_restrict_self.
-  if (s.landlock >= 0) {
-    if (int err = sys::landlock::restrict_self(s.landlock); err != 0)
+  if (s.landlock && s.landlock->fd.valid()) {
+    int fd = s.landlock->fd.get();
+    if (int err = add_deferred_rules(fd, s.landlock->in_child); err != 0)
       child_fail(s, Stage::kLandlock, err);
-    close(s.landlock);
+    if (int err = sys::landlock::restrict_self(fd); err != 0) child_fail(s, Stage::kLandlock, err);
+    close(fd);
   }
 
   unsigned flags = s.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
@@ -265,7 +274,8 @@ Result<int> run_confined(const LaunchRequest& request) {
   setup.prog.len = static_cast<unsigned short>(request.filter->code.size());
   setup.prog.filter = const_cast<sock_filter*>(request.filter->code.data());
   setup.listener = request.filter->needs_listener;
-  setup.landlock = request.landlock_ruleset;
+  setup.landlock = request.landlock;
+  setup.capabilities = request.capabilities;
   setup.error_pipe = error_write.get();
   setup.socket = sock_child.get();
   setup.parent = getpid();

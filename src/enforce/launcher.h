@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "enforce/capabilities.h"
+#include "enforce/landlock_ruleset.h"
 #include "enforce/seccomp_filter.h"
 #include "plan/plan.h"
 
@@ -15,7 +17,8 @@ struct LaunchRequest {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   const plan::Plan* plan = nullptr;
   const BpfProgram* filter = nullptr;
-  int landlock_ruleset = -1;  // from build_landlock_ruleset, or -1
+  const LandlockRuleset* landlock = nullptr;  // from build_landlock_ruleset
+  CapabilityPlan capabilities;
 };
 
 // Runs the program confined and returns the status `least` should exit with:

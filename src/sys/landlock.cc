@@ -90,10 +90,15 @@ Result<UniqueFd> create_ruleset(const RulesetAttr& attr, int abi) {
   return UniqueFd(static_cast<int>(fd));
 }
 
-Status add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) {
+int add_path_rule_raw(int ruleset_fd, int parent_fd, uint64_t access) noexcept {
   PathBeneathAttr attr{access, parent_fd};
-  if (syscall(SYS_landlock_add_rule, ruleset_fd, kRulePathBeneath, &attr, 0) != 0)
-    return sys_error("landlock_add_rule", errno);
+  if (syscall(SYS_landlock_add_rule, ruleset_fd, kRulePathBeneath, &attr, 0) != 0) return errno;
+  return 0;
+}
+
+Status add_path_rule(int ruleset_fd, int parent_fd, uint64_t access) {
+  if (int err = add_path_rule_raw(ruleset_fd, parent_fd, access); err != 0)
+    return sys_error("landlock_add_rule", err);
   return ok_status();
 }
 

@@ -53,6 +53,8 @@ struct RulesetAttr {
 Result<UniqueFd> create_ruleset(const RulesetAttr& attr, int abi);
 // Allows `access` beneath the file or directory open as `parent_fd` (O_PATH).
 Status add_path_rule(int ruleset_fd, int parent_fd, uint64_t access);
+// The same for use after fork: returns 0 or an errno, allocates nothing.
+int add_path_rule_raw(int ruleset_fd, int parent_fd, uint64_t access) noexcept;
 Status add_port_rule(int ruleset_fd, uint64_t port, uint64_t access);
 // Enforces the ruleset on the calling thread; call after no_new_privs. Safe
 // after fork: returns errno (0 on success) rather than allocating.
