@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -41,6 +42,15 @@ std::string comm_of(pid_t pid) {
   return comm.empty() ? "?" : comm;
 }
 
+// Whether `path` names a file as the process sees it (its root and cwd).
+bool exists_for(pid_t pid, const std::string& path) {
+  if (path.empty() || path == "?") return true;  // unknown: report, do not guess
+  std::string seen = path[0] == '/' ? fmt::format("/proc/{}/root{}", pid, path)
+                                    : fmt::format("/proc/{}/cwd/{}", pid, path);
+  struct stat st;
+  return ::stat(seen.c_str(), &st) == 0 || errno != ENOENT;
+}
+
 }  // namespace
 
 Result<bool> ExecSupervisor::handle_one() {
@@ -59,15 +69,21 @@ Result<bool> ExecSupervisor::handle_one() {
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   } else {
     resp.error = -EPERM;
-    ++refused_;
     // execveat(dirfd, path, ...) takes the path second.
-    uint64_t path_arg = req.data.nr == __NR_execve ? req.data.args[0] : req.data.args[1];
-    std::string path = read_remote_string(static_cast<pid_t>(req.pid), path_arg);
-    std::string comm = comm_of(static_cast<pid_t>(req.pid));
+    const bool is_execve = req.data.nr == __NR_execve;
+    const pid_t pid = static_cast<pid_t>(req.pid);
+    std::string path = read_remote_string(pid, is_execve ? req.data.args[0] : req.data.args[1]);
+    std::string comm = comm_of(pid);
     // Only trust what we read if the request is still alive (the pid was not reused).
     if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0) {
-      fmt::print(stderr, "least: blocked {}(\"{}\") in {}[{}]: needs promise \"exec\"\n",
-                 req.data.nr == __NR_execve ? "execve" : "execveat", path, comm, req.pid);
+      if (is_execve && !exists_for(pid, path)) {
+        // execvp tries each PATH entry: a missing file is not a refusal.
+        resp.error = -ENOENT;
+      } else {
+        ++refused_;
+        fmt::print(stderr, "least: blocked {}(\"{}\") in {}[{}]: needs promise \"exec\"\n",
+                   is_execve ? "execve" : "execveat", path, comm, req.pid);
+      }
     }
   }
   if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
