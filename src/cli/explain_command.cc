@@ -30,7 +30,9 @@ int explain(const ExplainOptions& o) {
     fmt::print("{}", *text);
     return kExitOk;
   }
-  std::string source = o.policy.file.empty() ? "command-line flags" : o.policy.file;
+  std::string source = !o.policy.file.empty() ? o.policy.file
+                       : o.policy.flags.any() ? "command-line flags"
+                                              : "none given";
   fmt::print("{}", plan::render_explanation(loaded->plan, source));
   return kExitOk;
 }

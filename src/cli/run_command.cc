@@ -1,6 +1,7 @@
 // least run: the program, confined.
 #include <fmt/format.h>
 
+#include <csignal>
 #include <memory>
 
 #include "cli/app.h"
@@ -93,6 +94,11 @@ int run(const RunOptions& o) {
     print_error("run: " + status.error().str());
     return exit_code_for(status.error());
   }
+  if (*status == 128 + SIGSYS)
+    print_warning(fmt::format(
+        "run: {} was killed by SIGSYS: a [syscalls] deny = \"kill\" rule, or a syscall through "
+        "a non-native ABI (i386 int 0x80, x32)",
+        o.command[0]));
   return *status;
 }
 

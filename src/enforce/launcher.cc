@@ -31,6 +31,7 @@ constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, 
 // What the child reports through the error pipe when a stage fails.
 enum class Stage : int {
   kPdeathsig,
+  kSocket,
   kSession,
   kRlimit,
   kCapabilities,
@@ -50,6 +51,8 @@ const char* stage_name(Stage s) {
   switch (s) {
     case Stage::kPdeathsig:
       return "set the parent-death signal";
+    case Stage::kSocket:
+      return "reserve descriptor 1000 for the launcher";
     case Stage::kSession:
       return "start a new session";
     case Stage::kRlimit:
@@ -140,6 +143,11 @@ Result<UniqueFd> receive_fd(int socket) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(s, Stage::kPdeathsig, errno);
   if (getppid() != s.parent) _exit(125);
 
+  // The filter allows sendmsg on this one descriptor whatever the promises.
+  if (fcntl(plan::kLauncherSocketFd, F_GETFD) != -1 || errno != EBADF)
+    child_fail(s, Stage::kSocket, EBUSY);
+  if (dup3(s.socket, plan::kLauncherSocketFd, O_CLOEXEC) < 0) child_fail(s, Stage::kSocket, errno);
+
   // With unrestricted ioctl, a new session is what keeps TIOCSTI away from
   // the caller's terminal (TIOCSTI needs it as controlling terminal).
   if (s.plan->seccomp.ioctl_unrestricted && setsid() < 0) child_fail(s, Stage::kSession, errno);
@@ -166,11 +174,9 @@ Result<UniqueFd> receive_fd(int socket) {
   unsigned flags = s.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
   long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &s.prog);
   if (rc < 0) child_fail(s, Stage::kSeccomp, errno);
-  if (s.listener) {
-    if (send_fd(s.socket, static_cast<int>(rc)) != 0) child_fail(s, Stage::kSendListener, errno);
-    close(static_cast<int>(rc));
-  }
-  close(s.socket);
+  // Both descriptors are close-on-exec; closing them here might be refused.
+  if (s.listener && send_fd(plan::kLauncherSocketFd, static_cast<int>(rc)) != 0)
+    child_fail(s, Stage::kSendListener, errno);
 
   execve(s.path.c_str(), s.argv.data(), environ);
   child_fail(s, Stage::kExec, errno);

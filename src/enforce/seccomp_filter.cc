@@ -71,6 +71,9 @@ Result<SeccompCtx> build(const plan::SeccompPlan& plan) {
         return make_error(ErrorKind::kSystem, fmt::format("libseccomp does not know {}", r.name));
     }
     if (!r.conditional()) {
+      // The default already answers this way; libseccomp refuses a rule
+      // that repeats the default action.
+      if (r.action == plan.default_action) continue;
       rc = seccomp_rule_add_exact_array(ctx.get(), action, number, 0, nullptr);
       if (rc < 0) return scmp_error(fmt::format("add rule for {}", r.name), rc);
       continue;

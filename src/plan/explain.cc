@@ -49,10 +49,11 @@ void section(std::string& out, std::string_view title) {
 
 std::string render_explanation(const Plan& plan, const std::string& source) {
   std::string out;
-  out += fmt::format("Policy: {}\n",
-                     plan.default_policy ? "built-in default (no policy given)" : source);
+  out += fmt::format("Policy: {}\n", source);
 
-  section(out, fmt::format("Promises ({})", plan.promises.size()));
+  section(out,
+          fmt::format("Promises ({}){}", plan.promises.size(),
+                      plan.default_promises ? ": the built-in default (no promises given)" : ""));
   std::map<std::string, int> per_promise;
   for (const auto& r : plan.seccomp.rules)
     for (const auto& s : r.sources)

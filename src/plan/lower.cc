@@ -115,7 +115,7 @@ std::vector<ArgCond> conditions_of(const policy::SyscallGrant& g) {
 
 std::vector<std::string> effective_promises(const policy::Policy& policy, bool& is_default) {
   std::set<std::string> wanted;
-  is_default = policy.empty();
+  is_default = !policy.promises_declared;
   if (is_default)
     wanted.insert(policy::default_promises().begin(), policy::default_promises().end());
   for (const auto& p : policy.promises) wanted.insert(p.value);
@@ -150,6 +150,14 @@ void lower_syscalls(const policy::Policy& policy, Plan& plan) {
   // supervisor lets exactly the launcher's own execve through.
   for (const char* exec : {"execve", "execveat"})
     if (!b.allowed(exec)) b.set(exec, Action::notify(), "no promise exec: only the initial exec");
+
+  // What the launcher itself needs after the filter is in place: exiting is
+  // always allowed (as pledge does), and the listener hand-over below.
+  for (const char* exit : {"exit", "exit_group"}) b.allow(exit, {}, "always: exiting");
+  b.allow("sendmsg",
+          {{0, 0xffffffff, static_cast<uint64_t>(kLauncherSocketFd),
+            fmt::format("fd == {} (the launcher's socket, closed at exec)", kLauncherSocketFd)}},
+          "launcher: hands the seccomp listener to the supervisor");
 
   // Syscalls our tables know but the catalog does not, and numbers newer
   // than the tables, answer ENOSYS as if this kernel lacked them.
@@ -254,7 +262,7 @@ void lower_capabilities(const policy::Policy& policy, Plan& plan) {
 Result<Plan> lower_policy(const policy::Policy& policy, sys::Arch arch) {
   Plan plan;
   plan.seccomp.arch = arch;
-  plan.promises = effective_promises(policy, plan.default_policy);
+  plan.promises = effective_promises(policy, plan.default_promises);
   for (const auto& p : policy.promises)
     if (!policy::find_promise(p.value))
       return make_error(ErrorKind::kPolicy, fmt::format("unknown promise \"{}\"", p.value));

@@ -51,6 +51,11 @@ struct SyscallRule {
   bool conditional() const { return !alternatives.empty(); }
 };
 
+// Between installing the filter and exec, the launcher hands the seccomp
+// listener to the supervisor with sendmsg on this descriptor, whatever the
+// promises; it is close-on-exec, so the program never holds it.
+inline constexpr int kLauncherSocketFd = 1000;
+
 struct SeccompPlan {
   sys::Arch arch = sys::native_arch();
   Action default_action = Action::error(1);  // EPERM: refused
@@ -114,7 +119,7 @@ struct LimitsPlan {
 
 struct Plan {
   std::vector<std::string> promises;  // effective, in catalog order
-  bool default_policy = false;        // built-in default, no policy given
+  bool default_promises = false;      // no promises given: the built-in default
   SeccompPlan seccomp;
   FilesystemPlan filesystem;
   NetworkPlan network;

@@ -70,8 +70,9 @@ std::string Diagnostics::render_one(const Diagnostic& d, bool color) const {
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
   const char* tone = !color ? "" : is_error ? "\033[1;31m" : "\033[1;35m";
-  std::string out = fmt::format("least: {}{}{}: {}{}{}: {}\n", tone, is_error ? "error" : "warning",
-                                reset, bold, describe_origin(d.origin), reset, d.message);
+  std::string where = describe_origin(d.origin);
+  std::string out = fmt::format("least: {}{}{}: {}{}{}{}{}\n", tone, is_error ? "error" : "warning",
+                                reset, bold, where, reset, where.empty() ? "" : ": ", d.message);
   auto src = sources_.find(d.origin.file);
   if (d.origin.flag.empty() && d.origin.line > 0 && src != sources_.end()) {
     std::string text = source_line(src->second, d.origin.line);

@@ -207,6 +207,10 @@ std::optional<Policy> parse_policy_text(std::string_view text, const std::string
   TableReader top(root, "", file, diags);
   top.check_keys(kTopKeys);
   policy.promises = top.strings("promises");
+  if (const toml::node* n = top.node("promises")) {
+    policy.promises_declared = true;
+    policy.promises_origin = origin_of(*n, file);
+  }
   // `promises = "stdio rpath"` reads naturally too: split a single string.
   if (policy.promises.size() == 1 && policy.promises[0].value.find(' ') != std::string::npos) {
     Origin where = policy.promises[0].origin;
@@ -427,6 +431,10 @@ void validate_isolation(const Policy& policy, Diagnostics& diags) {
 }  // namespace
 
 void validate_policy(const Policy& policy, Diagnostics& diags, const ValidateOptions& options) {
+  if (policy.promises_declared && policy.promises.empty() && policy.syscalls.allow.empty())
+    diags.warning(policy.promises_origin,
+                  "the policy makes no promises: the program may not even write or exit",
+                  "add promises, at least \"stdio\"");
   validate_promises(policy, diags);
   validate_syscalls(policy, diags);
   validate_filesystem(policy, diags, options.check_paths_exist);

@@ -27,6 +27,10 @@ void add_all(std::vector<Located<std::string>>& out, const std::vector<std::stri
 
 Policy policy_from_flags(const PledgeFlags& flags, Diagnostics& diags) {
   Policy p;
+  if (!flags.promises.empty()) {
+    p.promises_declared = true;
+    p.promises_origin = flag_origin("--promise", flags.promises[0]);
+  }
   for (const auto& group : flags.promises)
     for (auto& word : split_words(group))
       p.promises.push_back({word, flag_origin("--promise", group)});

@@ -2,15 +2,6 @@
 
 namespace least::policy {
 
-bool Policy::empty() const {
-  const auto& fs = filesystem;
-  const auto& l = limits;
-  return promises.empty() && fs.read.empty() && fs.write.empty() && fs.create.empty() &&
-         fs.exec.empty() && network.connect.empty() && network.bind.empty() && !l.processes &&
-         !l.memory && !l.open_files && !l.core && !l.stack && !l.cpu_seconds &&
-         isolation.capabilities.empty() && syscalls.allow.empty() && syscalls.deny.empty();
-}
-
 namespace {
 
 template <class T>
@@ -27,6 +18,9 @@ void override_if_set(std::optional<T>& to, const std::optional<T>& from) {
 
 void merge_into(Policy& base, const Policy& extra) {
   append(base.promises, extra.promises);
+  if (extra.promises_declared && !base.promises_declared)
+    base.promises_origin = extra.promises_origin;
+  base.promises_declared = base.promises_declared || extra.promises_declared;
   append(base.filesystem.read, extra.filesystem.read);
   append(base.filesystem.write, extra.filesystem.write);
   append(base.filesystem.create, extra.filesystem.create);

@@ -63,14 +63,15 @@ struct Syscalls {
 
 struct Policy {
   std::vector<Located<std::string>> promises;
+  // Whether promises were given at all (`promises = []` is "none"). Without
+  // them the built-in default promises apply and the other parts narrow it.
+  bool promises_declared = false;
+  Origin promises_origin;
   Filesystem filesystem;
   Network network;
   Limits limits;
   Isolation isolation;
   Syscalls syscalls;
-  // True when the policy came from nowhere (no file, no flags): `least run`
-  // then applies the built-in default promises.
-  bool empty() const;
 };
 
 // Adds everything in `extra` to `base` (command-line flags on top of a file).

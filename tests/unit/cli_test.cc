@@ -31,7 +31,7 @@ TEST(Cli, HelpAndUsage) {
 
 TEST(Cli, ExplainDefaultAndFlags) {
   EXPECT_EQ(app({"explain"}), kExitOk);
-  EXPECT_NE(last_out.find("built-in default"), std::string::npos);
+  EXPECT_NE(last_out.find("the built-in default (no promises given)"), std::string::npos);
   EXPECT_NE(last_out.find("Docker allows 363"), std::string::npos);
   EXPECT_EQ(app({"explain", "--promise", "stdio", "--allow-syscall", "ptrace"}), kExitOk);
   EXPECT_NE(last_out.find("Dangerous syscalls still allowed\n  ptrace"), std::string::npos)

@@ -69,7 +69,7 @@ TEST(Lowering, DefaultPolicyOnX86_64) {
   policy::Policy empty;
   auto plan = plan::lower_policy(empty, Arch::kX86_64);
   ASSERT_TRUE(plan.ok());
-  EXPECT_TRUE(plan->default_policy);
+  EXPECT_TRUE(plan->default_promises);
   EXPECT_TRUE(plan->dangerous_allowed.empty());
   Filter f(*plan);
   EXPECT_EQ(f.call("read"), kAllow);
@@ -143,6 +143,15 @@ TEST(Lowering, ExplicitRules) {
   EXPECT_EQ(filter.call("ptrace"), kAllow);
   EXPECT_EQ(filter.call("write"), SECCOMP_RET_ERRNO | EACCES);  // deny overrides a promise
   EXPECT_EQ(filter.call("getpid"), kKill);
+}
+
+TEST(Lowering, LauncherNeedsSurviveAnyPolicy) {
+  Filter none(lower_promises("rpath"));  // no stdio
+  EXPECT_EQ(none.call("exit_group"), kAllow);
+  EXPECT_EQ(none.call("exit"), kAllow);
+  EXPECT_EQ(none.call("sendmsg", {plan::kLauncherSocketFd}), kAllow);
+  EXPECT_EQ(none.call("sendmsg", {3}), kEperm);
+  EXPECT_EQ(none.call("write"), kEperm);
 }
 
 TEST(Lowering, HotSyscallsStayUnconditional) {

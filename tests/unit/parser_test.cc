@@ -198,3 +198,24 @@ TEST(PledgeFlags, BuildPolicyAndMergeOnFile) {
 
 }  // namespace
 }  // namespace least::policy
+
+namespace least::policy {
+namespace {
+
+TEST(Parser, PromisesDeclaredOrNot) {
+  auto absent = parse("[filesystem]\nread = [\"/etc\"]\n");
+  ASSERT_TRUE(absent.policy);
+  EXPECT_FALSE(absent.policy->promises_declared);  // the default promises apply
+  EXPECT_TRUE(absent.diags.all().empty()) << absent.diags.render();
+
+  auto none = parse("promises = []\n");
+  ASSERT_TRUE(none.policy);
+  EXPECT_TRUE(none.policy->promises_declared);
+  ASSERT_EQ(none.diags.all().size(), 1u);
+  EXPECT_EQ(none.diags.all()[0].severity, Diagnostic::Severity::kWarning);
+  EXPECT_EQ(none.diags.all()[0].origin.line, 1u);
+  EXPECT_NE(none.diags.all()[0].message.find("no promises"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace least::policy

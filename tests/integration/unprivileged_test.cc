@@ -1,0 +1,97 @@
+// The unprivileged path: least run by nobody (uid and gid 65534, no
+// supplementary groups), through setpriv. Needs root to switch users.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "spawn.h"
+
+namespace least::testing {
+namespace {
+
+class UnprivilegedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to become nobody (the suite is not root)";
+    if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/setpriv";
+    // nobody must reach the directory; 0711 on mkdtemp's 0700 is enough to
+    // traverse it, files inside are created readable or world-writable.
+    chmod(dir_.path().c_str(), 0755);
+    mkdir((dir_ / "allowed").c_str(), 0755);
+    mkdir((dir_ / "other").c_str(), 0755);
+    mkdir((dir_ / "work").c_str(), 0777);
+    chmod((dir_ / "work").c_str(), 0777);
+    dir_.write("allowed/file", "inside\n");
+    dir_.write("other/file", "outside\n");
+  }
+  SpawnResult run(const std::vector<std::string>& least_args,
+                  const std::vector<std::string>& command) {
+    return spawn(as_nobody(least_run(least_args, command)));
+  }
+  TempDir dir_;
+};
+
+TEST_F(UnprivilegedTest, RunsAsNobody) {
+  auto r = run({}, {"id", "-u"});
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_EQ(r.out, "65534\n") << r.describe();
+}
+
+TEST_F(UnprivilegedTest, DefaultPolicyShellAndCoreutils) {
+  auto r = run({}, {"sh", "-c",
+                    "cd " + dir_ / "work" +
+                        " && echo hi | tr a-z A-Z && mkdir d && echo x > d/f && cp d/f d/g && "
+                        "mv d/g d/h && sort d/h && rm -r d && ls -la /usr > /dev/null && "
+                        "printf abc | sha256sum"});
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_EQ(r.out, "HI\nx\nba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -\n")
+      << r.describe();
+  EXPECT_FALSE(has_line_starting_with(r.err, "least:")) << r.describe();
+}
+
+TEST_F(UnprivilegedTest, RefusedSocket) {
+  auto r = run({"--promise", "stdio unix"}, probe({"socket", "AF_INET", "SOCK_STREAM"}));
+  EXPECT_EQ(r.out, "ERRNO EPERM\n") << r.describe();
+  EXPECT_EQ(r.status, EPERM) << r.describe();
+  auto allowed = run({"--promise", "stdio inet"}, probe({"socket", "AF_INET", "SOCK_STREAM"}));
+  EXPECT_EQ(allowed.out, "OK\n") << allowed.describe();
+  auto diag = run({}, probe({"socket", "AF_NETLINK", "SOCK_RAW", "NETLINK_SOCK_DIAG"}));
+  EXPECT_EQ(diag.out, "ERRNO EPERM\n") << diag.describe();
+  auto control = spawn(as_nobody(probe({"socket", "AF_NETLINK", "SOCK_RAW", "NETLINK_SOCK_DIAG"})));
+  EXPECT_EQ(control.out, "OK\n") << control.describe();
+}
+
+TEST_F(UnprivilegedTest, LandlockReadDenial) {
+  auto outside = run({"--promise", "stdio rpath", "--read", dir_ / "allowed"},
+                     probe({"open", dir_ / "other/file", "O_RDONLY"}));
+  EXPECT_EQ(outside.out, "ERRNO EACCES\n") << outside.describe();
+  EXPECT_EQ(outside.status, EACCES) << outside.describe();
+  auto inside = run({"--promise", "stdio rpath", "--read", dir_ / "allowed"},
+                    probe({"open", dir_ / "allowed/file", "O_RDONLY"}));
+  EXPECT_EQ(inside.out, "OK\n") << inside.describe();
+  // nobody can read the file without least.
+  auto control = spawn(as_nobody(probe({"open", dir_ / "other/file", "O_RDONLY"})));
+  EXPECT_EQ(control.out, "OK\n") << control.describe();
+}
+
+TEST_F(UnprivilegedTest, ExecveRefusal) {
+  auto r = run({"--promise", "stdio"}, probe({"execve", LEAST_PROBE, "getpid"}));
+  EXPECT_EQ(r.out, "ERRNO EPERM\n") << r.describe();
+  EXPECT_EQ(r.status, EPERM) << r.describe();
+  EXPECT_TRUE(has_line_starting_with(r.err, "least: blocked execve(")) << r.describe();
+  auto allowed = run({"--promise", "stdio exec"}, probe({"execve", LEAST_PROBE, "getpid"}));
+  EXPECT_EQ(allowed.out, "OK\n") << allowed.describe();
+}
+
+TEST_F(UnprivilegedTest, NoNewPrivsAndAbiKill) {
+  auto nnp = run({"--promise", "stdio rpath"}, probe({"status", "NoNewPrivs"}));
+  EXPECT_EQ(nnp.out, "OK 1\n") << nnp.describe();
+  auto x32 = run({"--promise", "stdio"}, probe({"x32-getpid"}));
+  EXPECT_EQ(x32.status, 128 + 31) << x32.describe();
+}
+
+}  // namespace
+}  // namespace least::testing
