@@ -20,8 +20,11 @@ cmake --build build -j "$JOBS"
 step "clang-format check"
 git ls-files '*.cc' '*.h' '*.c' | xargs clang-format --dry-run --Werror
 
+count_tests() { ctest --test-dir "$1" -N | sed -n 's/^Total Tests: //p'; }
+
 step "tests"
 ctest --test-dir build --output-on-failure
+passed=$(count_tests build)
 
 step "build with AddressSanitizer + UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLEAST_SANITIZE=ON >/dev/null
@@ -30,6 +33,7 @@ cmake --build build-asan -j "$JOBS"
 step "tests under AddressSanitizer + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure
+passed=$((passed + $(count_tests build-asan)))
 
 step "fuzz the policy parser for ${FUZZ_SECONDS}s (libFuzzer)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEAST_FUZZ=ON \
@@ -40,5 +44,6 @@ trap 'rm -rf "$corpus"' EXIT
 build-fuzz/fuzz/policy_fuzzer -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 "$corpus" fuzz/corpus examples 2>&1 | tail -n 12
 
+passed=$((passed + 1))  # the fuzz run: a crash would have stopped the script
 echo
-echo "all test stages passed"
+echo "summary: ${passed} passed, 0 failed"
