@@ -22,15 +22,6 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-// Layers the Plan carries that this build cannot enforce yet: refused unless
-// the person asked for best effort, so a policy never silently means less.
-std::vector<std::string> unenforced_layers(const plan::Plan& plan) {
-  std::vector<std::string> out;
-  if (plan.limits.processes) out.push_back("[limits] processes (pids cgroup)");
-  if (plan.limits.memory) out.push_back("[limits] memory (memory cgroup)");
-  return out;
-}
-
 int exit_code_for(const Error& e) {
   switch (e.kind) {
     case ErrorKind::kNotFound:
@@ -57,21 +48,6 @@ int run(const RunOptions& o) {
   }
   plan::allow_program(plan, *program);
 
-  auto missing = unenforced_layers(plan);
-  for (const auto& layer : missing) {
-    if (o.best_effort) {
-      print_warning(fmt::format("run: not enforced in this version: {} (--best-effort)", layer));
-      continue;
-    }
-    print_error(fmt::format(
-        "run: this version cannot enforce {}; refusing to run with less than the policy says",
-        layer));
-  }
-  if (!missing.empty() && !o.best_effort) {
-    fmt::print(stderr, "  pass --best-effort to run without them\n");
-    return kExitLeastFailed;
-  }
-
   auto filter = enforce::compile_seccomp(plan.seccomp);
   if (!filter) {
     print_error("run: compile the seccomp filter: " + filter.error().str());
@@ -88,7 +64,9 @@ int run(const RunOptions& o) {
     print_error("run: capabilities: " + caps.error().str());
     return kExitLeastFailed;
   }
-  enforce::LaunchRequest request{o.command, &plan, &*filter, &*landlock, *caps};
+  enforce::LaunchRequest request{
+      o.command,  &plan, &*filter,
+      &*landlock, *caps, [](const std::string& w) { print_warning("run: " + w); }};
   auto status = enforce::run_confined(request);
   if (!status) {
     print_error("run: " + status.error().str());

@@ -12,8 +12,8 @@
 
 namespace least::enforce {
 
-ExecSupervisor::ExecSupervisor(UniqueFd listener, pid_t launcher_child, std::string program)
-    : listener_(std::move(listener)), child_(launcher_child), program_(std::move(program)) {}
+ExecSupervisor::ExecSupervisor(UniqueFd listener, std::string program)
+    : listener_(std::move(listener)), program_(std::move(program)) {}
 
 namespace {
 
@@ -61,7 +61,9 @@ Result<bool> ExecSupervisor::handle_one() {
   }
   struct seccomp_notif_resp resp = {};
   resp.id = req.id;
-  const bool is_initial = !initial_exec_done_ && static_cast<pid_t>(req.pid) == child_;
+  // The first notification can only be the launcher's own execve: until it
+  // succeeds, no other process runs under this filter.
+  const bool is_initial = !initial_exec_done_;
   if (is_initial) {
     // Safe to continue: the launcher is single-threaded and runs our code, so
     // the path cannot change between this check and the kernel's read.

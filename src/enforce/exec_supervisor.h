@@ -16,7 +16,7 @@ namespace least::enforce {
 
 class ExecSupervisor {
  public:
-  ExecSupervisor(UniqueFd listener, pid_t launcher_child, std::string program);
+  ExecSupervisor(UniqueFd listener, std::string program);
 
   int fd() const { return listener_.get(); }
   // Answers one pending notification. Returns false once the listener has
@@ -26,7 +26,6 @@ class ExecSupervisor {
 
  private:
   UniqueFd listener_;
-  pid_t child_;
   std::string program_;
   bool initial_exec_done_ = false;
   unsigned refused_ = 0;

@@ -17,7 +17,10 @@
 #include <unistd.h>
 
 #include "base/unique_fd.h"
+#include "enforce/cgroups.h"
+#include "enforce/child_setup.h"
 #include "enforce/exec_supervisor.h"
+#include "enforce/namespaces.h"
 #include "sys/landlock.h"
 
 extern char** environ;
@@ -25,91 +28,6 @@ extern char** environ;
 namespace least::enforce {
 
 namespace {
-
-constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-// What the child reports through the error pipe when a stage fails.
-enum class Stage : int {
-  kPdeathsig,
-  kSocket,
-  kSession,
-  kRlimit,
-  kCapabilities,
-  kNoNewPrivs,
-  kLandlock,
-  kSeccomp,
-  kSendListener,
-  kExec
-};
-
-struct ChildFailure {
-  Stage stage;
-  int err;
-};
-
-const char* stage_name(Stage s) {
-  switch (s) {
-    case Stage::kPdeathsig:
-      return "set the parent-death signal";
-    case Stage::kSocket:
-      return "reserve descriptor 1000 for the launcher";
-    case Stage::kSession:
-      return "start a new session";
-    case Stage::kRlimit:
-      return "set resource limits";
-    case Stage::kCapabilities:
-      return "drop capabilities";
-    case Stage::kNoNewPrivs:
-      return "set no_new_privs";
-    case Stage::kLandlock:
-      return "enforce the Landlock ruleset";
-    case Stage::kSeccomp:
-      return "install the seccomp filter";
-    case Stage::kSendListener:
-      return "hand the seccomp listener to the supervisor";
-    case Stage::kExec:
-      return "execute the program";
-  }
-  return "?";
-}
-
-// Everything the child needs, prepared before fork so the child allocates nothing.
-struct ChildSetup {
-  std::string path;
-  std::vector<char*> argv;
-  const plan::Plan* plan;
-  sock_fprog prog;
-  bool listener;
-  CapabilityPlan capabilities;
-  const LandlockRuleset* landlock;
-  int error_pipe;  // write end, close-on-exec
-  int socket;      // to send the listener fd
-  pid_t parent;
-};
-
-[[noreturn]] void child_fail(const ChildSetup& s, Stage stage, int err) {
-  ChildFailure f{stage, err};
-  ssize_t ignored = write(s.error_pipe, &f, sizeof f);
-  (void)ignored;
-  _exit(stage == Stage::kExec ? (err == ENOENT ? 127 : 126) : 125);
-}
-
-int send_fd(int socket, int fd) {
-  char byte = 0;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(socket, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
 
 Result<UniqueFd> receive_fd(int socket) {
   char byte;
@@ -131,61 +49,6 @@ Result<UniqueFd> receive_fd(int socket) {
   int fd;
   memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return UniqueFd(fd);
-}
-
-// The child, between fork and exec: each stage in order, each named in errors.
-[[noreturn]] void child_main(const ChildSetup& s) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-
-  // If least dies, its program dies with it instead of running unsupervised.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(s, Stage::kPdeathsig, errno);
-  if (getppid() != s.parent) _exit(125);
-
-  // The filter allows sendmsg on this one descriptor whatever the promises.
-  if (fcntl(plan::kLauncherSocketFd, F_GETFD) != -1 || errno != EBADF)
-    child_fail(s, Stage::kSocket, EBUSY);
-  if (dup3(s.socket, plan::kLauncherSocketFd, O_CLOEXEC) < 0) child_fail(s, Stage::kSocket, errno);
-
-  // With unrestricted ioctl, a new session is what keeps TIOCSTI away from
-  // the caller's terminal (TIOCSTI needs it as controlling terminal).
-  if (s.plan->seccomp.ioctl_unrestricted && setsid() < 0) child_fail(s, Stage::kSession, errno);
-
-  for (const auto& r : s.plan->limits.rlimits) {
-    struct rlimit lim = {r.value, r.value};
-    if (setrlimit(r.resource, &lim) != 0) child_fail(s, Stage::kRlimit, errno);
-  }
-
-  if (int err = apply_capabilities(s.capabilities); err != 0)
-    child_fail(s, Stage::kCapabilities, err);
-
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(s, Stage::kNoNewPrivs, errno);
-
-  // Landlock before seccomp: the filter does not allow landlock_restrict_self.
-  if (s.landlock && s.landlock->fd.valid()) {
-    int fd = s.landlock->fd.get();
-    if (int err = add_deferred_rules(fd, s.landlock->in_child); err != 0)
-      child_fail(s, Stage::kLandlock, err);
-    if (int err = sys::landlock::restrict_self(fd); err != 0) child_fail(s, Stage::kLandlock, err);
-    close(fd);
-  }
-
-  unsigned flags = s.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &s.prog);
-  if (rc < 0) child_fail(s, Stage::kSeccomp, errno);
-  // Both descriptors are close-on-exec; closing them here might be refused.
-  if (s.listener && send_fd(plan::kLauncherSocketFd, static_cast<int>(rc)) != 0)
-    child_fail(s, Stage::kSendListener, errno);
-
-  execve(s.path.c_str(), s.argv.data(), environ);
-  child_fail(s, Stage::kExec, errno);
-}
-
-int status_to_exit_code(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 125;
 }
 
 class SignalForwarding {
@@ -222,7 +85,18 @@ Error child_error(const ChildFailure& f, const std::string& path) {
     ErrorKind kind = f.err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kCannotExec;
     return make_error(kind, fmt::format("cannot execute \"{}\"", path), f.err);
   }
+  if (f.stage == Stage::kMounts)
+    return make_error(ErrorKind::kSystem,
+                      fmt::format("{}: {}", stage_name(f.stage),
+                                  mount_step_name(static_cast<MountStep>(f.detail))),
+                      f.err);
   return make_error(ErrorKind::kSystem, stage_name(f.stage), f.err);
+}
+
+// Ends a started sandbox on an error path and waits for it.
+void abandon(pid_t child) {
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
 }
 
 }  // namespace
@@ -262,59 +136,93 @@ Result<std::string> resolve_program(const std::string& name) {
 Result<int> run_confined(const LaunchRequest& request) {
   auto path = resolve_program(request.argv.at(0));
   if (!path) return std::move(path).error();
+  const plan::Plan& plan = *request.plan;
+  if (plan.namespaces.writable.size() > 64)
+    return make_error(ErrorKind::kUnsupported, "more than 64 writable paths");
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return sys_error("create the error pipe", errno);
   UniqueFd error_read(pipe_fds[0]), error_write(pipe_fds[1]);
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return sys_error("create the sync pipe", errno);
+  UniqueFd sync_read(pipe_fds[0]), sync_write(pipe_fds[1]);
   int sock_fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock_fds) != 0)
     return sys_error("create the listener socket", errno);
   UniqueFd sock_parent(sock_fds[0]), sock_child(sock_fds[1]);
+
+  std::vector<std::string> warnings;
+  std::vector<plan::Rlimit> rlimits = plan.limits.rlimits;
+  auto cgroups = CgroupScope::create(plan.limits, rlimits, warnings);
+  if (!cgroups) return std::move(cgroups).context("cgroups").error();
+  for (const auto& w : warnings) request.warn(w);
 
   std::vector<std::string> argv_storage = request.argv;
   ChildSetup setup;
   setup.path = *path;
   for (auto& a : argv_storage) setup.argv.push_back(a.data());
   setup.argv.push_back(nullptr);
-  setup.plan = request.plan;
+  setup.plan = &plan;
   setup.prog.len = static_cast<unsigned short>(request.filter->code.size());
   setup.prog.filter = const_cast<sock_filter*>(request.filter->code.data());
   setup.listener = request.filter->needs_listener;
   setup.landlock = request.landlock;
   setup.capabilities = request.capabilities;
+  setup.rlimits = rlimits;
   setup.error_pipe = error_write.get();
   setup.socket = sock_child.get();
-  setup.parent = getpid();
+  setup.sync_pipe = sync_read.get();
 
   SignalForwarding signals;
   auto sigfd = signals.start();
   if (!sigfd) return std::move(sigfd).error();
 
-  pid_t child = fork();
-  if (child < 0) return sys_error("fork", errno);
-  if (child == 0) child_main(setup);
-
+  // The sandbox's init, in its new namespaces. A user namespace only for
+  // callers without root: root keeps real capabilities meaningful without.
+  const bool user_ns = geteuid() != 0;
+  unsigned long flags = namespace_clone_flags(plan.namespaces, user_ns);
+  pid_t child = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0));
+  if (child < 0)
+    return sys_error(fmt::format("create namespaces (clone flags {:#x})", flags), errno);
+  if (child == 0) {
+    sync_write.reset();
+    sandbox_init_main(setup);
+  }
+  sync_read.reset();
   error_write.reset();
   sock_child.reset();
+
+  if (user_ns) {
+    if (auto r = write_id_maps(child, geteuid(), getegid()); !r) {
+      abandon(child);
+      return std::move(r).context("user namespace").error();
+    }
+  }
+  if (auto r = cgroups->attach(child); !r) {
+    abandon(child);
+    return std::move(r).error();
+  }
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
   if (!pidfd.valid()) {
-    kill(child, SIGKILL);
-    waitpid(child, nullptr, 0);
+    abandon(child);
     return sys_error("pidfd_open", errno);
   }
+  if (write(sync_write.get(), "g", 1) != 1) {
+    abandon(child);
+    return sys_error("start the sandbox", errno);
+  }
+  sync_write.reset();
 
   std::optional<ExecSupervisor> supervisor;
   if (setup.listener) {
     auto listener = receive_fd(sock_parent.get());
     if (!listener) {
-      kill(child, SIGKILL);
-      waitpid(child, nullptr, 0);
+      abandon(child);
       return std::move(listener).error();
     }
-    if (listener->valid()) supervisor.emplace(std::move(*listener), child, *path);
+    if (listener->valid()) supervisor.emplace(std::move(*listener), *path);
   }
 
-  // One loop: the supervisor's questions, forwarded signals, the child's end.
+  // One loop: the supervisor's questions, forwarded signals, the sandbox's end.
   bool child_done = false;
   while (!child_done) {
     struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0},
@@ -322,14 +230,14 @@ Result<int> run_confined(const LaunchRequest& request) {
                             {supervisor ? supervisor->fd() : -1, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
+      abandon(child);
       return sys_error("poll", errno);
     }
     if (fds[1].revents & POLLIN) signals.forward_pending(child);
     if (supervisor && (fds[2].revents & POLLIN)) {
       auto r = supervisor->handle_one();
       if (!r) {
-        kill(child, SIGKILL);  // fail closed: no unsupervised program
-        waitpid(child, nullptr, 0);
+        abandon(child);  // fail closed: no unsupervised program
         return std::move(r).error();
       }
     }
@@ -338,7 +246,7 @@ Result<int> run_confined(const LaunchRequest& request) {
   }
 
   int status = 0;
-  if (waitpid(child, &status, 0) < 0) return sys_error("wait for the program", errno);
+  if (waitpid(child, &status, 0) < 0) return sys_error("wait for the sandbox", errno);
   ChildFailure failure;
   if (read(error_read.get(), &failure, sizeof failure) == sizeof failure)
     return child_error(failure, *path);

@@ -2,6 +2,7 @@
 // layers are applied, in order, in the child between fork and exec.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct LaunchRequest {
   const BpfProgram* filter = nullptr;
   const LandlockRuleset* landlock = nullptr;  // from build_landlock_ruleset
   CapabilityPlan capabilities;
+  // Receives warnings found while launching (e.g. a limit held by a fallback).
+  std::function<void(const std::string&)> warn = [](const std::string&) {};
 };
 
 // Runs the program confined and returns the status `least` should exit with:

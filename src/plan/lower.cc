@@ -253,6 +253,16 @@ void lower_network(const policy::Policy& policy, Plan& plan) {
   plan.network.tcp_restricted = !has(plan.promises, "inet") || any_ports;
 }
 
+void lower_namespaces(const policy::Policy& policy, Plan& plan) {
+  NamespacePlan& ns = plan.namespaces;
+  ns.net = !has(plan.promises, "inet") && !has(plan.promises, "dns");
+  ns.private_tmp = policy.isolation.private_tmp && policy.isolation.private_tmp->value;
+  ns.read_only = plan.filesystem.restricted;
+  for (const auto& r : plan.filesystem.rules)
+    if ((r.access & (kPathWrite | kPathCreate)) && r.source.rfind("[filesystem]", 0) == 0)
+      ns.writable.push_back(r.path);
+}
+
 void lower_capabilities(const policy::Policy& policy, Plan& plan) {
   for (const auto& c : policy.isolation.capabilities) plan.capabilities.push_back(c.value);
 }
@@ -271,6 +281,7 @@ Result<Plan> lower_policy(const policy::Policy& policy, sys::Arch arch) {
   lower_filesystem(policy, plan);
   lower_network(policy, plan);
   lower_capabilities(policy, plan);
+  lower_namespaces(policy, plan);
   for (const auto& name : plan.dangerous_allowed) {
     const auto* d = policy::find_dangerous(name);
     plan.warnings.push_back(

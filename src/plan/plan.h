@@ -98,6 +98,21 @@ struct NetworkPlan {
   bool tcp_restricted = false;
 };
 
+// Namespaces. A user namespace is added at run time when the caller is not
+// root (so the others can be made unprivileged); root keeps real
+// capabilities meaningful by not using one.
+struct NamespacePlan {
+  bool mount = true;  // private mounts; /proc of the new pid namespace
+  bool pid = true;    // the program's own process tree, under a tiny init
+  bool ipc = true;
+  bool uts = true;
+  bool cgroup = true;
+  bool net = false;                   // empty network namespace, loopback only: no inet, no dns
+  bool read_only = false;             // host read-only but the write/create paths
+  bool private_tmp = false;           // fresh /tmp and /dev/shm
+  std::vector<std::string> writable;  // write/create paths kept writable
+};
+
 // Landlock scoping: the program cannot reach out of its sandbox through
 // abstract unix sockets or signals.
 struct ScopePlan {
@@ -124,6 +139,7 @@ struct Plan {
   FilesystemPlan filesystem;
   NetworkPlan network;
   ScopePlan scope;
+  NamespacePlan namespaces;
   LimitsPlan limits;
   std::vector<std::string> capabilities;       // kept; all others dropped
   bool no_new_privs = true;                    // always

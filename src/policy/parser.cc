@@ -100,6 +100,14 @@ class TableReader {
     return std::nullopt;
   }
 
+  std::optional<Located<bool>> boolean(std::string_view key) {
+    const toml::node* node = table_.get(key);
+    if (!node) return std::nullopt;
+    if (auto b = node->as_boolean()) return Located<bool>{b->get(), origin_of(*node, file_)};
+    type_error(*node, key, "true or false");
+    return std::nullopt;
+  }
+
   const toml::table* subtable(std::string_view key) {
     const toml::node* node = table_.get(key);
     if (!node) return nullptr;
@@ -148,7 +156,7 @@ constexpr std::array<std::string_view, 4> kFilesystemKeys = {"read", "write", "c
 constexpr std::array<std::string_view, 2> kNetworkKeys = {"connect", "bind"};
 constexpr std::array<std::string_view, 6> kLimitsKeys = {"processes", "memory", "open_files",
                                                          "core",      "stack",  "cpu_seconds"};
-constexpr std::array<std::string_view, 1> kIsolationKeys = {"capabilities"};
+constexpr std::array<std::string_view, 2> kIsolationKeys = {"capabilities", "private_tmp"};
 constexpr std::array<std::string_view, 2> kSyscallsKeys = {"allow", "deny"};
 
 void read_deny(TableReader& syscalls, const std::string& file, Policy& policy, Diagnostics& diags) {
@@ -247,6 +255,7 @@ std::optional<Policy> parse_policy_text(std::string_view text, const std::string
     TableReader r(*t, "isolation", file, diags);
     r.check_keys(kIsolationKeys);
     policy.isolation.capabilities = r.strings("capabilities");
+    policy.isolation.private_tmp = r.boolean("private_tmp");
   }
   if (auto t = top.subtable("syscalls")) {
     TableReader r(*t, "syscalls", file, diags);

@@ -34,6 +34,7 @@ void merge_into(Policy& base, const Policy& extra) {
   override_if_set(base.limits.stack, extra.limits.stack);
   override_if_set(base.limits.cpu_seconds, extra.limits.cpu_seconds);
   append(base.isolation.capabilities, extra.isolation.capabilities);
+  override_if_set(base.isolation.private_tmp, extra.isolation.private_tmp);
   append(base.syscalls.allow, extra.syscalls.allow);
   append(base.syscalls.deny, extra.syscalls.deny);
 }

@@ -54,6 +54,7 @@ struct Limits {
 
 struct Isolation {
   std::vector<Located<std::string>> capabilities;  // "CAP_NET_BIND_SERVICE"
+  std::optional<Located<bool>> private_tmp;        // fresh /tmp and /dev/shm
 };
 
 struct Syscalls {

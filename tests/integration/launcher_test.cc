@@ -2,10 +2,13 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -97,27 +100,39 @@ TEST(Limits, OpenFilesIsApplied) {
   EXPECT_EQ(r.out, "7\n") << r.describe();
 }
 
-TEST(Limits, UnenforceableLimitIsRefusedUnlessBestEffort) {
+// processes: a pids cgroup as root, RLIMIT_NPROC in the user namespace
+// otherwise (with a warning). Either way a shell cannot start more.
+TEST(Limits, ProcessesAreCapped) {
   TempDir dir;
   std::string file = dir.write("pids.least.toml",
-                               "promises = [\"stdio\"]\n"
                                "[limits]\n"
-                               "processes = 7\n");
-  auto refused = spawn(least_run({"-p", file}, probe({"getpid"})));
-  EXPECT_EQ(refused.status, 125) << refused.describe();
-  EXPECT_EQ(refused.out, "") << refused.describe();
-  EXPECT_NE(refused.err.find("--best-effort"), std::string::npos) << refused.describe();
-  auto best = spawn(least_run({"--best-effort", "-p", file}, probe({"getpid"})));
-  EXPECT_EQ(best.status, 0) << best.describe();
-  EXPECT_EQ(best.out, "OK\n") << best.describe();
-  EXPECT_TRUE(has_line_starting_with(best.err, "least: warning")) << best.describe();
+                               "processes = 6\n");
+  // Ten background sleeps: some forks must fail, the shell says so.
+  const std::vector<std::string> bomb = {
+      "/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 2 & done; wait; echo finished"};
+  // dash gives up (status 2) when a fork fails.
+  auto r = spawn(least_run({"-p", file}, bomb));
+  EXPECT_NE(r.err.find("Cannot fork"), std::string::npos) << r.describe();
+  EXPECT_EQ(r.status, 2) << r.describe();
+  auto free_run = spawn(least_run({}, bomb));
+  EXPECT_EQ(free_run.out, "finished\n") << free_run.describe();
+  if (geteuid() == 0) {
+    chmod(dir.path().c_str(), 0755);  // for nobody
+    EXPECT_FALSE(has_line_starting_with(r.err, "least: warning")) << "root uses a pids cgroup\n"
+                                                                  << r.describe();
+    auto unprivileged = spawn(as_nobody(least_run({"-p", file}, bomb)));
+    EXPECT_NE(unprivileged.err.find("Cannot fork"), std::string::npos) << unprivileged.describe();
+    EXPECT_NE(unprivileged.err.find("RLIMIT_NPROC"), std::string::npos) << unprivileged.describe();
+  }
 }
 
 // The pid of `parent`'s child named `comm`, or -1 (from /proc/PID/stat).
-pid_t child_named(pid_t parent, const std::string& comm) {
+// A process named `comm` anywhere beneath `ancestor` (the program runs under
+// the sandbox's init, so it is a grandchild of least).
+pid_t child_named(pid_t ancestor, const std::string& comm) {
+  std::map<pid_t, std::pair<pid_t, std::string>> procs;  // pid -> (ppid, comm)
   DIR* proc = opendir("/proc");
   if (!proc) return -1;
-  pid_t found = -1;
   while (struct dirent* e = readdir(proc)) {
     pid_t pid = atoi(e->d_name);
     if (pid <= 0) continue;
@@ -130,11 +145,16 @@ pid_t child_named(pid_t parent, const std::string& comm) {
     char state;
     pid_t ppid = 0;
     std::istringstream rest(stat.substr(close + 1));
-    if (!(rest >> state >> ppid) || ppid != parent) continue;
-    if (stat.substr(open + 1, close - open - 1) == comm) found = pid;
+    if (!(rest >> state >> ppid)) continue;
+    procs[pid] = {ppid, stat.substr(open + 1, close - open - 1)};
   }
   closedir(proc);
-  return found;
+  for (const auto& [pid, info] : procs) {
+    if (info.second != comm) continue;
+    for (pid_t p = info.first; p > 1 && procs.count(p); p = procs[p].first)
+      if (p == ancestor) return pid;
+  }
+  return -1;
 }
 
 TEST(Signals, SigtermToLeastIsForwarded) {
@@ -192,6 +212,92 @@ TEST(Stdio, StderrPassesThrough) {
   EXPECT_EQ(r.status, 0) << r.describe();
   EXPECT_EQ(r.out, "to-out\n");
   EXPECT_EQ(r.err, "to-err\n");
+}
+
+namespace {
+
+// Every process beneath `ancestor` (children, grandchildren, ...).
+std::vector<pid_t> descendants(pid_t ancestor) {
+  std::map<pid_t, pid_t> parent_of;
+  DIR* proc = opendir("/proc");
+  if (!proc) return {};
+  while (struct dirent* e = readdir(proc)) {
+    pid_t pid = atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state;
+    pid_t ppid = 0;
+    std::istringstream rest(stat.substr(close + 1));
+    if (rest >> state >> ppid) parent_of[pid] = ppid;
+  }
+  closedir(proc);
+  std::vector<pid_t> out;
+  for (const auto& [pid, ppid] : parent_of)
+    for (pid_t p = ppid; p > 1 && parent_of.count(p); p = parent_of[p])
+      if (p == ancestor) {
+        out.push_back(pid);
+        break;
+      }
+  return out;
+}
+
+}  // namespace
+
+// If least is killed outright, nothing it started may live on: the init of
+// the pid namespace dies with least (parent-death signal) and takes the
+// namespace with it.
+TEST(Launcher, NothingSurvivesSigkillOfLeast) {
+  Process least(least_run({}, {"/bin/sh", "-c", "sleep 30 & sleep 31 & (sleep 32 &) ; wait"}));
+  std::vector<pid_t> tree;
+  for (auto until = std::chrono::steady_clock::now() + 5s;
+       tree.size() < 5 && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(10ms))
+    tree = descendants(least.pid());
+  ASSERT_GE(tree.size(), 5u) << "the sandboxed tree never started";
+  ASSERT_EQ(kill(least.pid(), SIGKILL), 0);
+  least.wait();
+  std::vector<pid_t> alive = tree;
+  for (auto until = std::chrono::steady_clock::now() + 2s;
+       !alive.empty() && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(10ms)) {
+    alive.erase(std::remove_if(alive.begin(), alive.end(),
+                               [](pid_t p) {
+                                 std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+                                 std::string line;
+                                 std::getline(stat, line);
+                                 // Gone, or a zombie waiting for its reaper.
+                                 return line.empty() || line.find(") Z ") != std::string::npos;
+                               }),
+                alive.end());
+  }
+  EXPECT_TRUE(alive.empty()) << alive.size() << " sandboxed processes outlived least";
+}
+
+// The cgroups of a run are created beneath least's own and removed after.
+TEST(Launcher, CgroupsAreRemovedAfterTheRun) {
+  if (geteuid() != 0) GTEST_SKIP() << "cgroups need root here";
+  TempDir dir;
+  std::string file = dir.write("mem.least.toml", "[limits]\nmemory = \"128M\"\nprocesses = 50\n");
+  auto r = spawn(least_run({"-p", file}, {"/bin/sh", "-c", "cat /proc/self/cgroup"}));
+  ASSERT_EQ(r.status, 0) << r.describe();
+  // Inside its cgroup namespace the program sees its own cgroups as roots.
+  EXPECT_NE(r.out.find(":pids:/\n"), std::string::npos) << r.describe();
+  std::ifstream own("/proc/self/cgroup");
+  std::string line, pids_path = "/";
+  while (std::getline(own, line))
+    if (line.find(":pids:") != std::string::npos) pids_path = line.substr(line.find(":pids:") + 6);
+  std::string parent = "/sys/fs/cgroup/pids" + (pids_path == "/" ? "" : pids_path);
+  DIR* d = opendir(parent.c_str());
+  ASSERT_NE(d, nullptr) << parent;
+  int leftovers = 0;
+  while (struct dirent* e = readdir(d))
+    if (std::string(e->d_name).rfind("least-", 0) == 0) ++leftovers;
+  closedir(d);
+  EXPECT_EQ(leftovers, 0) << "cgroups left in " << parent;
 }
 
 }  // namespace
