@@ -45,6 +45,56 @@ void section(std::string& out, std::string_view title) {
   out += fmt::format("\n{}\n", title);
 }
 
+bool promised(const Plan& plan, std::string_view name) {
+  return std::find(plan.promises.begin(), plan.promises.end(), name) != plan.promises.end();
+}
+
+bool allowed(const Plan& plan, std::string_view syscall) {
+  const SyscallRule* r = plan.seccomp.find(syscall);
+  return r && r->action.kind == Action::Kind::kAllow;
+}
+
+// One line per rule a person cares about, naming every layer that holds it,
+// so a hole in one layer is visibly not a hole in the sandbox.
+std::vector<std::string> lockstep_lines(const Plan& plan) {
+  std::vector<std::string> out;
+  if (!promised(plan, "inet") && !promised(plan, "dns")) {
+    out.push_back(
+        "no network: seccomp (no AF_INET/AF_INET6/AF_PACKET sockets), an empty network "
+        "namespace, Landlock (no TCP bind or connect), CAP_NET_RAW dropped");
+  } else if (plan.network.tcp_restricted) {
+    out.push_back(
+        "TCP only to the listed ports: Landlock net rules; seccomp allows only inet "
+        "stream/datagram sockets (no raw or packet sockets), CAP_NET_RAW dropped");
+  }
+  if (plan.filesystem.restricted)
+    out.push_back(
+        "files only where listed: Landlock path rules, a read-only mount view but the write "
+        "paths, seccomp (the rpath/wpath/cpath promises)");
+  if (!promised(plan, "exec"))
+    out.push_back(
+        "no exec: seccomp sends execve to the supervisor, which refuses all but the program's "
+        "start; no_new_privs");
+  else
+    out.push_back(
+        "no privilege through exec: no_new_privs (setuid and file capabilities ignored), "
+        "capabilities dropped");
+  out.push_back(
+      "no other processes: a pid namespace (only the sandbox's tree is visible), Landlock "
+      "signal scope, seccomp (ptrace, process_vm_* refused), CAP_SYS_PTRACE and CAP_KILL "
+      "dropped");
+  if (!allowed(plan, "mount"))
+    out.push_back(
+        "no mounts or namespaces: seccomp (mount, unshare, setns, clone namespace flags "
+        "refused), CAP_SYS_ADMIN dropped");
+  out.push_back(
+      "no kernel attack surface beyond the promises: seccomp (bpf, io_uring, keyctl, perf, "
+      "userfaultfd, modules refused; the i386 and x32 ABIs kill), capabilities dropped");
+  if (plan.limits.processes)
+    out.push_back("bounded processes: the pids cgroup (or RLIMIT_NPROC), the pid namespace");
+  return out;
+}
+
 }  // namespace
 
 std::string render_explanation(const Plan& plan, const std::string& source) {
@@ -156,14 +206,32 @@ std::string render_explanation(const Plan& plan, const std::string& source) {
 
   section(out, "Other layers");
   out += "  no_new_privs: always set\n";
+  out += fmt::format("  capabilities: all dropped{}\n",
+                     plan.capabilities.empty() ? "" : " but " + join(plan.capabilities, ", "));
+  std::vector<std::string> ns = {"pid (under a tiny init)", "ipc", "uts", "cgroup"};
+  if (plan.namespaces.mount)
+    ns.insert(ns.begin(),
+              plan.namespaces.read_only ? "mount (host read-only but the write paths)" : "mount");
+  if (plan.namespaces.net) ns.push_back("network (loopback only)");
+  out += fmt::format("  namespaces: {}; user too when not run by root\n", join(ns, ", "));
+  if (plan.namespaces.private_tmp) out += "  private /tmp and /dev/shm\n";
   if (plan.scope.signals || plan.scope.abstract_unix_sockets)
     out +=
         "  Landlock scope (ABI 6+): no signals and no abstract unix sockets beyond the sandbox\n";
   for (const auto& r : plan.limits.rlimits) out += fmt::format("  {}: {}\n", r.name, r.value);
+  if (plan.limits.processes)
+    out += fmt::format("  processes: at most {} (pids cgroup; RLIMIT_NPROC when unprivileged)\n",
+                       *plan.limits.processes);
+  if (plan.limits.memory)
+    out += fmt::format("  memory: at most {} bytes (memory cgroup; RLIMIT_AS when unprivileged)\n",
+                       *plan.limits.memory);
   if (plan.seccomp.ioctl_unrestricted)
     out +=
         "  ioctl is unrestricted: the program runs in a new session so TIOCSTI cannot reach the "
         "terminal\n";
+
+  section(out, "Layers in lockstep (each rule, every layer that holds it)");
+  for (const auto& line : lockstep_lines(plan)) out += "  " + line + "\n";
   return out;
 }
 

@@ -46,6 +46,19 @@ TEST(Cli, ExplainDefaultAndFlags) {
   EXPECT_EQ(app({"explain", "--arch", "mips"}), kExitUsage);
 }
 
+TEST(Cli, ExplainShowsEveryLayerOfARule) {
+  EXPECT_EQ(app({"explain", "--promise", "stdio rpath", "--read", "/etc"}), kExitOk);
+  EXPECT_NE(last_out.find("no network: seccomp (no AF_INET/AF_INET6/AF_PACKET sockets), an empty "
+                          "network namespace, Landlock (no TCP bind or connect), CAP_NET_RAW "
+                          "dropped"),
+            std::string::npos)
+      << last_out;
+  EXPECT_NE(last_out.find("files only where listed: Landlock"), std::string::npos);
+  EXPECT_EQ(app({"explain", "--promise", "stdio inet"}), kExitOk);
+  EXPECT_EQ(last_out.find("no network:"), std::string::npos);
+  EXPECT_EQ(last_out.find("network (loopback only)"), std::string::npos);
+}
+
 TEST(Cli, RunRefusesBadInputWith125) {
   EXPECT_EQ(app({"run"}), kExitLeastFailed);
   EXPECT_NE(last_err.find("no program given"), std::string::npos);
