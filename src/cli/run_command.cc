@@ -64,9 +64,14 @@ int run(const RunOptions& o) {
     print_error("run: capabilities: " + caps.error().str());
     return kExitLeastFailed;
   }
-  enforce::LaunchRequest request{
-      o.command,  &plan, &*filter,
-      &*landlock, *caps, [](const std::string& w) { print_warning("run: " + w); }};
+  enforce::LaunchRequest request;
+  request.argv = o.command;
+  request.plan = &plan;
+  request.filter = &*filter;
+  request.landlock = &*landlock;
+  request.capabilities = *caps;
+  request.best_effort = o.best_effort;
+  request.warn = [](const std::string& w) { print_warning("run: " + w); };
   auto status = enforce::run_confined(request);
   if (!status) {
     print_error("run: " + status.error().str());

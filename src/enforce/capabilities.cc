@@ -49,14 +49,21 @@ int apply_capabilities(const CapabilityPlan& plan) noexcept {
     for (int c = 0; c <= plan.last_cap; ++c)
       if (!(plan.keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) return errno;
   }
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return errno;
+  // Each step only when there is something to change, so that least also
+  // starts under a filter (its own, nested) that refuses these calls.
+  bool any_ambient = false;
+  for (int c = 0; c <= plan.last_cap && !any_ambient; ++c)
+    any_ambient = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) == 1;
+  if (any_ambient && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return errno;
 
   // Root's exec recomputes permitted from inheritable and bounding, so both
   // must hold no more than `keep`.
   const uint64_t inheritable = plan.keep & permitted;
-  s.data[0].inheritable = static_cast<uint32_t>(inheritable);
-  s.data[1].inheritable = static_cast<uint32_t>(inheritable >> 32);
-  if (syscall(SYS_capset, &s.header, s.data) != 0) return errno;
+  if (combine(s.data[0].inheritable, s.data[1].inheritable) != inheritable) {
+    s.data[0].inheritable = static_cast<uint32_t>(inheritable);
+    s.data[1].inheritable = static_cast<uint32_t>(inheritable >> 32);
+    if (syscall(SYS_capset, &s.header, s.data) != 0) return errno;
+  }
   for (int c = 0; c <= plan.last_cap; ++c)
     if ((inheritable & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
       return errno;

@@ -178,11 +178,29 @@ Result<int> run_confined(const LaunchRequest& request) {
 
   // The sandbox's init, in its new namespaces. A user namespace only for
   // callers without root: root keeps real capabilities meaningful without.
-  const bool user_ns = geteuid() != 0;
+  bool user_ns = geteuid() != 0;
   unsigned long flags = namespace_clone_flags(plan.namespaces, user_ns);
   pid_t child = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0));
-  if (child < 0)
-    return sys_error(fmt::format("create namespaces (clone flags {:#x})", flags), errno);
+  plan::Plan without_namespaces;
+  if (child < 0 && flags != 0) {
+    int err = errno;
+    if (!request.best_effort)
+      return make_error(ErrorKind::kUnsupported,
+                        fmt::format("create namespaces: {} (user namespaces may be disabled, or a "
+                                    "container refuses them); pass --best-effort to run without",
+                                    strerror(err)));
+    request.warn(fmt::format("namespaces refused ({}): running without them (--best-effort)",
+                             strerror(err)));
+    without_namespaces = plan;
+    without_namespaces.namespaces = plan::NamespacePlan{};
+    without_namespaces.namespaces.mount = without_namespaces.namespaces.pid = false;
+    without_namespaces.namespaces.ipc = without_namespaces.namespaces.uts = false;
+    without_namespaces.namespaces.cgroup = false;
+    setup.plan = &without_namespaces;
+    user_ns = false;
+    child = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  }
+  if (child < 0) return sys_error("fork", errno);
   if (child == 0) {
     sync_write.reset();
     sandbox_init_main(setup);

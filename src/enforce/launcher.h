@@ -20,6 +20,8 @@ struct LaunchRequest {
   const BpfProgram* filter = nullptr;
   const LandlockRuleset* landlock = nullptr;  // from build_landlock_ruleset
   CapabilityPlan capabilities;
+  // Run without namespaces when the kernel or a container refuses them.
+  bool best_effort = false;
   // Receives warnings found while launching (e.g. a limit held by a fallback).
   std::function<void(const std::string&)> warn = [](const std::string&) {};
 };

@@ -300,5 +300,19 @@ TEST(Launcher, CgroupsAreRemovedAfterTheRun) {
   EXPECT_EQ(leftovers, 0) << "cgroups left in " << parent;
 }
 
+// Where namespaces are refused (here: least inside least, whose filter
+// refuses clone with namespace flags, as a container would), least fails
+// closed, and runs without them only when asked, saying so.
+TEST(Launcher, RefusedNamespacesFailClosedUnlessBestEffort) {
+  auto refused = spawn(least_run({}, least_run({}, {"/bin/echo", "inner"})));
+  EXPECT_EQ(refused.status, 125) << refused.describe();
+  EXPECT_EQ(refused.out, "") << refused.describe();
+  EXPECT_NE(refused.err.find("create namespaces"), std::string::npos) << refused.describe();
+  auto best = spawn(least_run({}, least_run({"--best-effort"}, {"/bin/echo", "inner"})));
+  EXPECT_EQ(best.status, 0) << best.describe();
+  EXPECT_EQ(best.out, "inner\n") << best.describe();
+  EXPECT_NE(best.err.find("running without them"), std::string::npos) << best.describe();
+}
+
 }  // namespace
 }  // namespace least::testing
