@@ -9,7 +9,7 @@
 #include "cli/policy_options.h"
 #include "enforce/landlock_ruleset.h"
 #include "enforce/launcher.h"
-#include "enforce/seccomp_filter.h"
+#include "enforce/filter_cache.h"
 #include "plan/lower.h"
 
 namespace least::cli {
@@ -48,7 +48,7 @@ int run(const RunOptions& o) {
   }
   plan::allow_program(plan, *program);
 
-  auto filter = enforce::compile_seccomp(plan.seccomp);
+  auto filter = enforce::load_or_compile_seccomp(plan.seccomp);
   if (!filter) {
     print_error("run: compile the seccomp filter: " + filter.error().str());
     return kExitLeastFailed;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 namespace least::sys {
@@ -56,17 +57,44 @@ bool syscall_known(std::string_view name) {
   return syscall_number(name, Arch::kX86_64) || syscall_number(name, Arch::kAarch64);
 }
 
-std::vector<std::string> syscall_names(Arch arch) {
-  std::vector<std::string> out;
-  for (int nr = 0; nr <= kSyscallNumberCeiling; ++nr)
-    if (auto n = syscall_name(nr, arch)) out.push_back(std::move(*n));
-  return out;
+namespace {
+
+// libseccomp's tables, read once per architecture: lowering consults them
+// for every rule, and each lookup allocates.
+struct Table {
+  std::vector<std::string> names;  // by number
+  int highest = 0;
+};
+
+Table read_table(Arch arch) {
+  Table t;
+  for (int nr = 0; nr <= kSyscallNumberCeiling; ++nr) {
+    std::unique_ptr<char, decltype(&::free)> n(
+        seccomp_syscall_resolve_num_arch(seccomp_arch_token(arch), nr), &::free);
+    if (!n) continue;
+    t.names.emplace_back(n.get());
+    t.highest = nr;
+  }
+  return t;
 }
+
+const Table& table(Arch arch) {
+  if (arch == Arch::kX86_64) {
+    static const Table x86_64 = read_table(Arch::kX86_64);
+    return x86_64;
+  }
+  static const Table aarch64 = read_table(Arch::kAarch64);
+  return aarch64;
+}
+
+}  // namespace
+
+const std::vector<std::string>& syscall_names(Arch arch) { return table(arch).names; }
 
 const std::vector<std::string>& all_syscall_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> all = syscall_names(Arch::kX86_64);
-    for (auto& n : syscall_names(Arch::kAarch64)) all.push_back(std::move(n));
+    for (const auto& n : syscall_names(Arch::kAarch64)) all.push_back(n);
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
     return all;
@@ -74,11 +102,6 @@ const std::vector<std::string>& all_syscall_names() {
   return names;
 }
 
-int highest_known_syscall(Arch arch) {
-  int highest = 0;
-  for (int nr = 0; nr <= kSyscallNumberCeiling; ++nr)
-    if (syscall_name(nr, arch)) highest = nr;
-  return highest;
-}
+int highest_known_syscall(Arch arch) { return table(arch).highest; }
 
 }  // namespace least::sys

@@ -24,7 +24,7 @@ std::optional<std::string> syscall_name(int number, Arch arch);
 // True when any supported architecture knows the name.
 bool syscall_known(std::string_view name);
 // Every name libseccomp knows on `arch`, sorted by number.
-std::vector<std::string> syscall_names(Arch arch);
+const std::vector<std::string>& syscall_names(Arch arch);
 // Every name known on any supported architecture, sorted, for suggestions.
 const std::vector<std::string>& all_syscall_names();
 // Highest number libseccomp has a name for; numbers above it up to
