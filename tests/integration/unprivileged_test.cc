@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,44 @@ TEST_F(UnprivilegedTest, NoNewPrivsAndAbiKill) {
   EXPECT_EQ(nnp.out, "OK 1\n") << nnp.describe();
   auto x32 = run({"--promise", "stdio"}, probe({"x32-getpid"}));
   EXPECT_EQ(x32.status, 128 + 31) << x32.describe();
+}
+
+// The namespaces, made without privilege through a user namespace.
+TEST_F(UnprivilegedTest, OwnProcessTree) {
+  auto r = run({}, {"/bin/sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"});
+  EXPECT_EQ(r.status, 0) << r.describe();
+  // The shell is pid 2 under the sandbox's init; /proc shows only the sandbox.
+  EXPECT_EQ(r.out.substr(0, 2), "2\n") << r.describe();
+  int visible = std::stoi(r.out.substr(2));
+  EXPECT_GE(visible, 3);
+  EXPECT_LE(visible, 5) << r.describe();
+}
+
+TEST_F(UnprivilegedTest, ReadOnlyHostButWritePaths) {
+  std::string work = dir_ / "work";
+  // No exec promise: sh's builtins are all this needs.
+  auto r = run({"--promise", "stdio rpath wpath cpath", "--read", dir_.path(), "--create", work},
+               {"/bin/sh", "-c",
+                "echo x > " + work + "/made; read l < " + work + "/made; echo $l; echo x > " +
+                    dir_.path() + "/other/nope"});
+  EXPECT_EQ(r.out, "x\n") << r.describe();
+  EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.describe();
+}
+
+TEST_F(UnprivilegedTest, NoNetworkMeansLoopbackOnly) {
+  auto r = run({"--promise", "stdio rpath"}, {"/bin/cat", "/proc/net/dev"});
+  EXPECT_EQ(r.status, 0) << r.describe();
+  EXPECT_NE(r.out.find("lo:"), std::string::npos) << r.describe();
+  // Header (2 lines) and lo: no other interface exists in the namespace.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.describe();
+}
+
+TEST_F(UnprivilegedTest, ProcessLimitFallsBackToRlimitWithWarning) {
+  std::string file = dir_.write("pids.least.toml", "[limits]\nprocesses = 5\n");
+  auto r =
+      run({"-p", file}, {"/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait"});
+  EXPECT_NE(r.err.find("RLIMIT_NPROC"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("Cannot fork"), std::string::npos) << r.describe();
 }
 
 }  // namespace
