@@ -41,13 +41,14 @@ int run_app(std::vector<std::string> args) {
     commands[app.get_subcommands({}).at(before)] = std::move(c);
   };
   add(add_run_command);
+  add(add_check_command);
   add(add_explain_command);
   add(add_promises_command);
 
   // CLI11 parses argv in reverse order from a vector; argv[0] excluded.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();
-  const bool is_run = args.size() > 1 && args[1] == "run";
+  const bool is_run = args.size() > 1 && (args[1] == "run" || args[1] == "check");
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {

@@ -10,6 +10,7 @@ namespace least::cli {
 using Command = std::function<int()>;
 
 Command add_run_command(CLI::App& app);
+Command add_check_command(CLI::App& app);
 Command add_explain_command(CLI::App& app);
 Command add_promises_command(CLI::App& app);
 

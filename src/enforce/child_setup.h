@@ -23,7 +23,6 @@ enum class Stage : int {
   kLoopback,
   kFork,
   kSocket,
-  kSession,
   kRlimit,
   kCapabilities,
   kNoNewPrivs,

@@ -19,8 +19,8 @@
 #include "base/unique_fd.h"
 #include "enforce/cgroups.h"
 #include "enforce/child_setup.h"
-#include "enforce/exec_supervisor.h"
 #include "enforce/namespaces.h"
+#include "enforce/supervisor.h"
 #include "sys/landlock.h"
 
 extern char** environ;
@@ -230,38 +230,40 @@ Result<int> run_confined(const LaunchRequest& request) {
   }
   sync_write.reset();
 
-  std::optional<ExecSupervisor> supervisor;
+  std::optional<Supervisor> supervisor;
   if (setup.listener) {
     auto listener = receive_fd(sock_parent.get());
     if (!listener) {
       abandon(child);
       return std::move(listener).error();
     }
-    if (listener->valid()) supervisor.emplace(std::move(*listener), *path);
+    if (listener->valid()) supervisor.emplace(std::move(*listener), plan, request.supervision);
   }
 
   // One loop: the supervisor's questions, forwarded signals, the sandbox's end.
-  bool child_done = false;
+  bool child_done = false, listening = supervisor.has_value();
   while (!child_done) {
     struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0},
                             {*sigfd, POLLIN, 0},
-                            {supervisor ? supervisor->fd() : -1, POLLIN, 0}};
+                            {listening ? supervisor->fd() : -1, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       abandon(child);
       return sys_error("poll", errno);
     }
     if (fds[1].revents & POLLIN) signals.forward_pending(child);
-    if (supervisor && (fds[2].revents & POLLIN)) {
-      auto r = supervisor->handle_one();
-      if (!r) {
+    if (listening && (fds[2].revents & POLLIN)) {
+      if (auto r = supervisor->handle_one(); !r) {
         abandon(child);  // fail closed: no unsupervised program
         return std::move(r).error();
       }
     }
-    if (supervisor && (fds[2].revents & (POLLHUP | POLLERR))) supervisor.reset();
+    // No process is left under the filter.
+    if (listening && (fds[2].revents & (POLLHUP | POLLERR))) listening = false;
     if (fds[0].revents & POLLIN) child_done = true;
   }
+  if (supervisor && request.supervision.print)
+    if (auto s = supervisor->summary(); !s.empty()) request.supervision.print(s);
 
   int status = 0;
   if (waitpid(child, &status, 0) < 0) return sys_error("wait for the sandbox", errno);

@@ -10,6 +10,7 @@
 #include "enforce/capabilities.h"
 #include "enforce/landlock_ruleset.h"
 #include "enforce/seccomp_filter.h"
+#include "enforce/supervisor.h"
 #include "plan/plan.h"
 
 namespace least::enforce {
@@ -22,6 +23,8 @@ struct LaunchRequest {
   CapabilityPlan capabilities;
   // Run without namespaces when the kernel or a container refuses them.
   bool best_effort = false;
+  // How refused calls are answered and reported.
+  SupervisorOptions supervision;
   // Receives warnings found while launching (e.g. a limit held by a fallback).
   std::function<void(const std::string&)> warn = [](const std::string&) {};
 };

@@ -35,8 +35,6 @@ const char* stage_name(Stage s) {
       return "start the program's process";
     case Stage::kSocket:
       return "reserve descriptor 1000 for the launcher";
-    case Stage::kSession:
-      return "start a new session";
     case Stage::kRlimit:
       return "set resource limits";
     case Stage::kCapabilities:
@@ -101,10 +99,6 @@ void program_main(const ChildSetup& s) {
   if (fcntl(plan::kLauncherSocketFd, F_GETFD) != -1 || errno != EBADF)
     child_fail(s, Stage::kSocket, EBUSY);
   if (dup3(s.socket, plan::kLauncherSocketFd, O_CLOEXEC) < 0) child_fail(s, Stage::kSocket, errno);
-
-  // With unrestricted ioctl, a new session is what keeps TIOCSTI away from
-  // the caller's terminal (TIOCSTI needs it as controlling terminal).
-  if (s.plan->seccomp.ioctl_unrestricted && setsid() < 0) child_fail(s, Stage::kSession, errno);
 
   for (const auto& r : s.rlimits) {
     struct rlimit lim = {r.value, r.value};

@@ -1,10 +1,15 @@
 #include "enforce/seccomp_filter.h"
 
 #include <fmt/format.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 
 #include "base/unique_fd.h"
@@ -73,7 +78,7 @@ Result<SeccompCtx> build(const plan::SeccompPlan& plan) {
     if (!r.conditional()) {
       // The default already answers this way; libseccomp refuses a rule
       // that repeats the default action.
-      if (r.action == plan.default_action) continue;
+      if (action == to_scmp(plan.default_action)) continue;
       rc = seccomp_rule_add_exact_array(ctx.get(), action, number, 0, nullptr);
       if (rc < 0) return scmp_error(fmt::format("add rule for {}", r.name), rc);
       continue;
@@ -113,9 +118,32 @@ Result<BpfProgram> compile_seccomp(const plan::SeccompPlan& plan) {
   BpfProgram prog;
   prog.code.resize(bytes->size() / sizeof(sock_filter));
   std::memcpy(prog.code.data(), bytes->data(), prog.code.size() * sizeof(sock_filter));
+  prog.needs_listener = plan.default_action.kind == plan::Action::Kind::kNotify;
   for (const auto& r : plan.rules)
     if (r.action.kind == plan::Action::Kind::kNotify) prog.needs_listener = true;
   return prog;
+}
+
+bool seccomp_listener_available() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  bool filtered = false;
+  while (std::getline(status, line))
+    if (line.rfind("Seccomp_filters:", 0) == 0) filtered = std::stoi(line.substr(16)) > 0;
+  if (!filtered) return true;
+  pid_t child = fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {1, &allow};
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    long rc =
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    _exit(rc < 0 ? 1 : 0);
+  }
+  int st = 0;
+  waitpid(child, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 Result<std::string> render_seccomp_pfc(const plan::SeccompPlan& plan) {

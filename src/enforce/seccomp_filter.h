@@ -20,6 +20,12 @@ struct BpfProgram {
 
 Result<BpfProgram> compile_seccomp(const plan::SeccompPlan& plan);
 
+// Whether a filter installed now may have a user-notification listener: the
+// kernel allows one per filter tree, so not when least runs inside another
+// supervised sandbox (least inside least, some containers). Probed in a
+// throwaway child, and only when a filter is already in place.
+bool seccomp_listener_available();
+
 // libseccomp's pseudo-code of the same filter, for `least explain --pfc`.
 Result<std::string> render_seccomp_pfc(const plan::SeccompPlan& plan);
 

@@ -30,7 +30,7 @@ std::string describe_action(const Action& a) {
     case Action::Kind::kKillProcess:
       return "kill the process";
     case Action::Kind::kNotify:
-      return "ask the supervisor";
+      return errno_name(a.errno_value) + ", reported by the supervisor";
   }
   return "?";
 }
@@ -137,8 +137,12 @@ std::string render_explanation(const Plan& plan, const std::string& source) {
   for (const auto& r : plan.seccomp.rules) {
     if (r.action.kind != Action::Kind::kAllow || !r.conditional()) continue;
     out += fmt::format("    {:<14} from {}\n", r.name, join(r.sources, ", "));
+    std::vector<std::string> shown;  // one line per distinct condition
     for (const auto& alt : r.alternatives)
-      out += fmt::format("      - {}\n", describe_alternative(alt));
+      if (auto text = describe_alternative(alt);
+          std::find(shown.begin(), shown.end(), text) == shown.end())
+        shown.push_back(text);
+    for (const auto& text : shown) out += fmt::format("      - {}\n", text);
   }
 
   section(out, "Refused");
@@ -225,10 +229,6 @@ std::string render_explanation(const Plan& plan, const std::string& source) {
   if (plan.limits.memory)
     out += fmt::format("  memory: at most {} bytes (memory cgroup; RLIMIT_AS when unprivileged)\n",
                        *plan.limits.memory);
-  if (plan.seccomp.ioctl_unrestricted)
-    out +=
-        "  ioctl is unrestricted: the program runs in a new session so TIOCSTI cannot reach the "
-        "terminal\n";
 
   section(out, "Layers in lockstep (each rule, every layer that holds it)");
   for (const auto& line : lockstep_lines(plan)) out += "  " + line + "\n";

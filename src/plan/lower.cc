@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -107,6 +108,37 @@ class SeccompBuilder {
   std::set<int> unconditional_;
 };
 
+// The prefixes (mask, value) of 32-bit values that cover every value except
+// those in `excluded`: a binary trie walked from the top bit, emitting each
+// subtree that holds no excluded value.
+void complement(uint32_t prefix, int bit, const std::vector<uint32_t>& excluded,
+                std::vector<std::pair<uint32_t, uint32_t>>& out) {
+  if (excluded.empty()) {
+    uint32_t mask = bit == 31 ? 0 : ~0u << (bit + 1);
+    out.emplace_back(mask, prefix & mask);
+    return;
+  }
+  if (bit < 0) return;  // exactly an excluded value
+  for (uint32_t b : {0u, 1u}) {
+    std::vector<uint32_t> side;
+    for (uint32_t v : excluded)
+      if (((v >> bit) & 1) == b) side.push_back(v);
+    complement(prefix | (b << bit), bit - 1, side, out);
+  }
+}
+
+// ioctl allowed by name still never reaches TIOCSTI (injects input into a
+// terminal) or TIOCLINUX (the same through the console): the allow becomes
+// every request but those two, compared on 32 bits as the kernel reads them.
+std::vector<std::vector<ArgCond>> every_ioctl_but_terminal_injection() {
+  std::vector<std::pair<uint32_t, uint32_t>> prefixes;
+  complement(0, 31, {TIOCSTI, TIOCLINUX}, prefixes);
+  std::vector<std::vector<ArgCond>> alternatives;
+  for (const auto& [mask, value] : prefixes)
+    alternatives.push_back({{1, mask, value, "request is not TIOCSTI or TIOCLINUX"}});
+  return alternatives;
+}
+
 std::vector<ArgCond> conditions_of(const policy::SyscallGrant& g) {
   std::vector<ArgCond> out;
   for (const auto& c : g.when) out.push_back({c.arg, c.mask, c.value, c.text});
@@ -138,7 +170,7 @@ void lower_syscalls(const policy::Policy& policy, Plan& plan) {
     const auto& act = d.action.value;
     b.set(d.name.value,
           act.kind == policy::DenyAction::Kind::kKill ? Action::kill()
-                                                      : Action::error(act.errno_value),
+                                                      : Action::notify(act.errno_value),
           "[syscalls] deny");
   }
 
@@ -174,9 +206,9 @@ void lower_syscalls(const policy::Policy& policy, Plan& plan) {
   }
   plan.seccomp = b.finish();
   plan.seccomp.arch = arch;
-  if (const SyscallRule* ioctl = plan.seccomp.find("ioctl");
-      ioctl && ioctl->action.kind == Action::Kind::kAllow && !ioctl->conditional())
-    plan.seccomp.ioctl_unrestricted = true;
+  for (auto& r : plan.seccomp.rules)
+    if (r.name == "ioctl" && r.action.kind == Action::Kind::kAllow && !r.conditional())
+      r.alternatives = every_ioctl_but_terminal_injection();
 }
 
 void lower_limits(const policy::Policy& policy, Plan& plan) {
@@ -286,6 +318,49 @@ Result<Plan> lower_policy(const policy::Policy& policy, sys::Arch arch) {
     const auto* d = policy::find_dangerous(name);
     plan.warnings.push_back(
         fmt::format("the policy allows the dangerous syscall {} ({})", name, d->why));
+  }
+  return plan;
+}
+
+Plan complain_plan(Plan plan) {
+  for (auto& r : plan.seccomp.rules)
+    if (r.action.kind == Action::Kind::kKillProcess || r.action.kind == Action::Kind::kErrno) {
+      // ENOSYS rules say "absent", not "refused": libc's fallbacks need them.
+      if (r.action == Action::error(ENOSYS)) continue;
+      r.action =
+          Action::notify(r.action.kind == Action::Kind::kErrno ? r.action.errno_value : EPERM);
+    }
+  plan.filesystem.restricted = false;
+  plan.filesystem.rules.clear();
+  plan.network.tcp_restricted = false;
+  plan.scope = ScopePlan{false, false};
+  plan.namespaces.read_only = false;
+  plan.namespaces.net = false;
+  return plan;
+}
+
+Result<Plan> without_supervisor(Plan plan, bool best_effort) {
+  plan.warnings.clear();
+  plan.warnings.push_back(
+      "another seccomp supervisor owns this process tree (least inside a sandbox that uses one): "
+      "refused calls are answered but not reported");
+  auto unsupervised = [](const Action& a) {
+    return a.kind == Action::Kind::kNotify ? Action::error(a.errno_value) : a;
+  };
+  plan.seccomp.default_action = unsupervised(plan.seccomp.default_action);
+  for (auto& r : plan.seccomp.rules) {
+    if (r.action.kind != Action::Kind::kNotify) continue;
+    if (r.name == "execve" || r.name == "execveat") {
+      if (!best_effort)
+        return make_error(ErrorKind::kUnsupported,
+                          "refusing exec needs a seccomp supervisor, and another one owns this "
+                          "process tree; pass --best-effort to allow exec instead");
+      plan.warnings.push_back(
+          fmt::format("{} is allowed: refusing it needs the supervisor (--best-effort)", r.name));
+      r.action = Action::allow();
+      continue;
+    }
+    r.action = unsupervised(r.action);
   }
   return plan;
 }

@@ -17,14 +17,14 @@ struct Action {
     kAllow,
     kErrno,  // refuse with errno_value
     kKillProcess,
-    kNotify  // ask the supervisor (the program's own first execve)
+    kNotify  // ask the supervisor: it reports the call, then answers errno_value
   } kind = Kind::kAllow;
   int errno_value = 0;
 
   static Action allow() { return {Kind::kAllow, 0}; }
   static Action error(int e) { return {Kind::kErrno, e}; }
   static Action kill() { return {Kind::kKillProcess, 0}; }
-  static Action notify() { return {Kind::kNotify, 0}; }
+  static Action notify(int e = 1) { return {Kind::kNotify, e}; }
   bool operator==(const Action&) const = default;
 };
 
@@ -58,11 +58,11 @@ inline constexpr int kLauncherSocketFd = 1000;
 
 struct SeccompPlan {
   sys::Arch arch = sys::native_arch();
-  Action default_action = Action::error(1);  // EPERM: refused
-  Action bad_arch_action = Action::kill();   // x32 and i386 on x86_64
-  std::vector<SyscallRule> rules;            // sorted by number
-  // Unrestricted ioctl: TIOCSTI is then stopped by a new session instead.
-  bool ioctl_unrestricted = false;
+  // Refused calls go to the supervisor, which explains each one and answers
+  // EPERM; allowed calls never do.
+  Action default_action = Action::notify(1);
+  Action bad_arch_action = Action::kill();  // x32 and i386 on x86_64
+  std::vector<SyscallRule> rules;           // sorted by number
 
   const SyscallRule* find(std::string_view name) const;
 };

@@ -89,7 +89,9 @@ const Table& table(Arch arch) {
 
 }  // namespace
 
-const std::vector<std::string>& syscall_names(Arch arch) { return table(arch).names; }
+const std::vector<std::string>& syscall_names(Arch arch) {
+  return table(arch).names;
+}
 
 const std::vector<std::string>& all_syscall_names() {
   static const std::vector<std::string> names = [] {
@@ -102,6 +104,8 @@ const std::vector<std::string>& all_syscall_names() {
   return names;
 }
 
-int highest_known_syscall(Arch arch) { return table(arch).highest; }
+int highest_known_syscall(Arch arch) {
+  return table(arch).highest;
+}
 
 }  // namespace least::sys

@@ -34,7 +34,8 @@ void close_if_open(int& fd) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   signal(SIGPIPE, SIG_DFL);
-  if (in < 0) in = open("/dev/null", O_RDONLY);
+  // Close-on-exec: only the dup2 copy on fd 0 may reach the program.
+  if (in < 0) in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(121);
   if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(122);
   execve(argv[0], argv.data(), envp.data());

@@ -33,7 +33,8 @@ TEST(Cli, ExplainDefaultAndFlags) {
   EXPECT_EQ(app({"explain"}), kExitOk);
   EXPECT_NE(last_out.find("the built-in default (no promises given)"), std::string::npos);
   EXPECT_NE(last_out.find("Docker allows 363"), std::string::npos);
-  EXPECT_EQ(app({"explain", "--promise", "stdio", "--allow-syscall", "ptrace"}), kExitOk);
+  EXPECT_EQ(app({"explain", "--promise", "stdio", "--allow-syscall", "ptrace"}), kExitOk)
+      << last_err;
   EXPECT_NE(last_out.find("Dangerous syscalls still allowed\n  ptrace"), std::string::npos)
       << last_out;
   EXPECT_NE(last_err.find("warning"), std::string::npos);

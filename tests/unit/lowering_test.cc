@@ -60,7 +60,8 @@ class Filter {
 };
 
 constexpr uint32_t kAllow = SECCOMP_RET_ALLOW;
-constexpr uint32_t kEperm = SECCOMP_RET_ERRNO | EPERM;
+// Refused calls go to the supervisor, which reports them and answers EPERM.
+constexpr uint32_t kRefused = SECCOMP_RET_USER_NOTIF;
 constexpr uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
 constexpr uint32_t kKill = SECCOMP_RET_KILL_PROCESS;
 constexpr uint32_t kNotify = SECCOMP_RET_USER_NOTIF;
@@ -76,22 +77,22 @@ TEST(Lowering, DefaultPolicyOnX86_64) {
   EXPECT_EQ(f.call("execve"), kAllow);
   EXPECT_EQ(f.call("socket", {AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0}), kAllow);
   EXPECT_EQ(f.call("socket", {AF_UNIX, SOCK_DGRAM, 0}), kAllow);
-  EXPECT_EQ(f.call("socket", {AF_PACKET, SOCK_RAW, 0}), kEperm);
-  EXPECT_EQ(f.call("socket", {AF_VSOCK, SOCK_STREAM, 0}), kEperm);
-  EXPECT_EQ(f.call("socket", {AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */}), kEperm);
+  EXPECT_EQ(f.call("socket", {AF_PACKET, SOCK_RAW, 0}), kRefused);
+  EXPECT_EQ(f.call("socket", {AF_VSOCK, SOCK_STREAM, 0}), kRefused);
+  EXPECT_EQ(f.call("socket", {AF_NETLINK, SOCK_RAW, 9 /* NETLINK_AUDIT */}), kRefused);
   EXPECT_EQ(f.call("ioctl", {0, TCGETS}), kAllow);
-  EXPECT_EQ(f.call("ioctl", {0, TIOCSTI}), kEperm);
-  EXPECT_EQ(f.call("ioctl", {0, TIOCLINUX}), kEperm);
-  EXPECT_EQ(f.call("ioctl", {0, 0x100000000ull | TIOCSTI}), kEperm);
+  EXPECT_EQ(f.call("ioctl", {0, TIOCSTI}), kRefused);
+  EXPECT_EQ(f.call("ioctl", {0, TIOCLINUX}), kRefused);
+  EXPECT_EQ(f.call("ioctl", {0, 0x100000000ull | TIOCSTI}), kRefused);
   EXPECT_EQ(f.call("clone", {SIGCHLD}), kAllow);
-  EXPECT_EQ(f.call("clone", {CLONE_NEWUSER | SIGCHLD}), kEperm);
+  EXPECT_EQ(f.call("clone", {CLONE_NEWUSER | SIGCHLD}), kRefused);
   EXPECT_EQ(f.call("clone", {CLONE_VM | CLONE_THREAD | CLONE_SIGHAND}), kAllow);
   EXPECT_EQ(f.call("clone3"), kEnosys);
-  EXPECT_EQ(f.call("unshare", {CLONE_NEWUSER}), kEperm);
+  EXPECT_EQ(f.call("unshare", {CLONE_NEWUSER}), kRefused);
   for (const char* refused : {"mount", "ptrace", "bpf", "kexec_load", "init_module", "reboot",
                               "io_uring_setup", "userfaultfd", "perf_event_open", "keyctl", "setns",
                               "pivot_root", "open_by_handle_at", "swapon"})
-    EXPECT_EQ(f.call(refused), kEperm) << refused;
+    EXPECT_EQ(f.call(refused), kRefused) << refused;
   // Newer than libseccomp's table: as if the kernel lacked it.
   EXPECT_EQ(f.raw(sys::highest_known_syscall(Arch::kX86_64) + 1, {}, AUDIT_ARCH_X86_64), kEnosys);
   // The i386 ABI and x32 are the classic bypasses: the process dies.
@@ -102,14 +103,14 @@ TEST(Lowering, DefaultPolicyOnX86_64) {
 TEST(Lowering, PromisesGateArguments) {
   Filter stdio(lower_promises("stdio"));
   EXPECT_EQ(stdio.call("write"), kAllow);
-  EXPECT_EQ(stdio.call("openat"), kEperm);
-  EXPECT_EQ(stdio.call("socket", {AF_INET, SOCK_STREAM}), kEperm);
+  EXPECT_EQ(stdio.call("openat"), kRefused);
+  EXPECT_EQ(stdio.call("socket", {AF_INET, SOCK_STREAM}), kRefused);
   EXPECT_EQ(stdio.call("mmap", {0, 4096, PROT_READ | PROT_WRITE}), kAllow);
   EXPECT_EQ(stdio.call("mmap", {0, 4096, PROT_READ | PROT_EXEC}), kAllow);
-  EXPECT_EQ(stdio.call("mmap", {0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC}), kEperm);
-  EXPECT_EQ(stdio.call("mprotect", {0, 4096, PROT_READ | PROT_EXEC}), kEperm);
-  EXPECT_EQ(stdio.call("fork"), kEperm);
-  EXPECT_EQ(stdio.call("execve"), kNotify);  // only the launcher's own exec
+  EXPECT_EQ(stdio.call("mmap", {0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC}), kRefused);
+  EXPECT_EQ(stdio.call("mprotect", {0, 4096, PROT_READ | PROT_EXEC}), kRefused);
+  EXPECT_EQ(stdio.call("fork"), kRefused);
+  EXPECT_EQ(stdio.call("execve"), kNotify);  // the supervisor lets only the launcher's own exec
 
   Filter wx(lower_promises("stdio prot_exec"));
   EXPECT_EQ(wx.call("mmap", {0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC}), kAllow);
@@ -117,17 +118,17 @@ TEST(Lowering, PromisesGateArguments) {
 
   Filter inet(lower_promises("stdio inet"));
   EXPECT_EQ(inet.call("socket", {AF_INET6, SOCK_DGRAM}), kAllow);
-  EXPECT_EQ(inet.call("socket", {AF_UNIX, SOCK_STREAM}), kEperm);
+  EXPECT_EQ(inet.call("socket", {AF_UNIX, SOCK_STREAM}), kRefused);
 
   Filter dns(lower_promises("stdio dns"));
   EXPECT_EQ(dns.call("socket", {AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */}), kAllow);
-  EXPECT_EQ(dns.call("socket", {AF_NETLINK, SOCK_RAW, 9}), kEperm);
+  EXPECT_EQ(dns.call("socket", {AF_NETLINK, SOCK_RAW, 9}), kRefused);
 
   Filter proc(lower_promises("stdio proc"));
   EXPECT_EQ(proc.call("fork"), kAllow);
   EXPECT_EQ(proc.call("clone", {SIGCHLD}), kAllow);
-  EXPECT_EQ(proc.call("clone", {CLONE_VM | CLONE_THREAD | CLONE_SIGHAND}), kEperm);
-  EXPECT_EQ(proc.call("clone", {CLONE_NEWNET | SIGCHLD}), kEperm);
+  EXPECT_EQ(proc.call("clone", {CLONE_VM | CLONE_THREAD | CLONE_SIGHAND}), kRefused);
+  EXPECT_EQ(proc.call("clone", {CLONE_NEWNET | SIGCHLD}), kRefused);
 }
 
 TEST(Lowering, ExplicitRules) {
@@ -141,7 +142,8 @@ TEST(Lowering, ExplicitRules) {
   EXPECT_NE(plan.warnings[0].find("ptrace"), std::string::npos);
   Filter filter(plan);
   EXPECT_EQ(filter.call("ptrace"), kAllow);
-  EXPECT_EQ(filter.call("write"), SECCOMP_RET_ERRNO | EACCES);  // deny overrides a promise
+  EXPECT_EQ(filter.call("write"), kRefused);  // deny overrides a promise
+  EXPECT_EQ(plan.seccomp.find("write")->action, plan::Action::notify(EACCES));
   EXPECT_EQ(filter.call("getpid"), kKill);
 }
 
@@ -150,8 +152,38 @@ TEST(Lowering, LauncherNeedsSurviveAnyPolicy) {
   EXPECT_EQ(none.call("exit_group"), kAllow);
   EXPECT_EQ(none.call("exit"), kAllow);
   EXPECT_EQ(none.call("sendmsg", {plan::kLauncherSocketFd}), kAllow);
-  EXPECT_EQ(none.call("sendmsg", {3}), kEperm);
-  EXPECT_EQ(none.call("write"), kEperm);
+  EXPECT_EQ(none.call("sendmsg", {3}), kRefused);
+  EXPECT_EQ(none.call("write"), kRefused);
+}
+
+TEST(Lowering, IoctlAllowedByNameStillNeverInjects) {
+  policy::PledgeFlags f;
+  f.promises = {"stdio"};
+  f.allow_syscalls = {"ioctl"};
+  Filter filter(lower_flags(f));
+  EXPECT_EQ(filter.call("ioctl", {0, TCGETS}), kAllow);
+  EXPECT_EQ(filter.call("ioctl", {0, 0xdeadbeef}), kAllow);
+  EXPECT_EQ(filter.call("ioctl", {0, 0}), kAllow);
+  EXPECT_EQ(filter.call("ioctl", {0, 0xffffffff}), kAllow);
+  EXPECT_EQ(filter.call("ioctl", {0, TIOCSTI}), kRefused);
+  EXPECT_EQ(filter.call("ioctl", {0, TIOCLINUX}), kRefused);
+  EXPECT_EQ(filter.call("ioctl", {0, 0x100000000ull | TIOCSTI}), kRefused);
+  EXPECT_EQ(filter.call("ioctl", {0, TIOCSTI + 1}), kAllow);
+  EXPECT_EQ(filter.call("ioctl", {0, TIOCSTI - 1}), kAllow);
+}
+
+TEST(Lowering, ComplainPlanReportsInsteadOfKilling) {
+  policy::PledgeFlags f;
+  f.promises = {"stdio rpath"};
+  f.read = {"/etc"};
+  f.deny_syscalls = {"getpid=kill"};
+  plan::Plan check = plan::complain_plan(lower_flags(f));
+  Filter filter(check);
+  EXPECT_EQ(filter.call("getpid"), kNotify);  // reported, then continued
+  EXPECT_EQ(filter.call("clone3"), kEnosys);  // absent stays absent
+  EXPECT_FALSE(check.filesystem.restricted);
+  EXPECT_FALSE(check.namespaces.read_only);
+  EXPECT_FALSE(check.namespaces.net);
 }
 
 TEST(Lowering, HotSyscallsStayUnconditional) {
@@ -173,8 +205,8 @@ TEST(Lowering, Aarch64LowersAndCompiles) {
   Filter f(plan);
   EXPECT_EQ(f.call("openat"), kAllow);
   EXPECT_EQ(f.call("socket", {AF_INET, SOCK_STREAM}), kAllow);
-  EXPECT_EQ(f.call("socket", {AF_PACKET, SOCK_RAW}), kEperm);
-  EXPECT_EQ(f.call("clone", {CLONE_NEWUSER}), kEperm);
+  EXPECT_EQ(f.call("socket", {AF_PACKET, SOCK_RAW}), kRefused);
+  EXPECT_EQ(f.call("clone", {CLONE_NEWUSER}), kRefused);
   EXPECT_EQ(f.call("clone3"), kEnosys);
   // An x86_64 syscall arriving at an aarch64 filter is another ABI.
   EXPECT_EQ(f.raw(0, {}, AUDIT_ARCH_X86_64), kKill);
