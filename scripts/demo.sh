@@ -15,10 +15,10 @@ cat "$POLICY"
 bold "2. The program keeps its promises and works."
 show "$LEAST" run -p "$POLICY" -- wc -l /usr/share/common-licenses/GPL-3
 
-bold "3. It tries to read a secret it never promised to read: Landlock refuses."
+bold "3. It tries to read a secret it never promised to read: Landlock refuses (the kernel reports no details)."
 show "$LEAST" run -p "$POLICY" -- cat /etc/shadow
 
-bold "4. It tries to open a network socket without the promise \"inet\": seccomp refuses."
+bold "4. It tries to open a network socket without the promise \"inet\": seccomp refuses, least says why."
 show "$LEAST" run -p "$POLICY" -- /usr/bin/python3 -c \
   'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)'
 

@@ -235,6 +235,10 @@ DecodedCall decode_call(pid_t pid, const std::string& syscall, int number,
   } else if (s == "fcntl" || s == "prctl" || s == "personality") {
     field(s == "fcntl" ? "command" : "option",
           std::to_string(a[s == "fcntl" ? 1 : 0] & 0xffffffff));
+  } else if (s == "fork" || s == "vfork" || s == "getpid" || s == "getppid" || s == "sync" ||
+             s == "pause" || s == "setsid" || s == "vhangup" || s == "munlockall" ||
+             s == "inotify_init" || s == "sched_yield") {
+    // No arguments: what the registers hold is noise.
   } else {
     for (int i = 0; i < 3; ++i) field(fmt::format("arg{}", i), fmt::format("{:#x}", a[i]));
   }
