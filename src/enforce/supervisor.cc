@@ -1,6 +1,7 @@
 #include "enforce/supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
@@ -20,11 +21,18 @@ namespace least::enforce {
 
 namespace {
 
+// Read for every notification (exec changes it), so with plain syscalls.
 std::string comm_of(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/comm", pid));
-  std::string comm;
-  std::getline(in, comm);
-  return comm.empty() ? "?" : comm;
+  char path[32], buf[32];
+  snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "?";
+  ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  if (n <= 0) return "?";
+  std::string comm(buf, static_cast<size_t>(n));
+  if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  return comm;
 }
 
 // The errno the policy gives this call: its rule's, else the default's.
@@ -60,7 +68,12 @@ std::string now_iso8601() {
 }  // namespace
 
 Supervisor::Supervisor(UniqueFd listener, const plan::Plan& plan, SupervisorOptions options)
-    : listener_(std::move(listener)), plan_(plan), options_(std::move(options)) {}
+    : listener_(std::move(listener)), plan_(plan), options_(std::move(options)) {
+  // Linux 6.6+: wake the supervisor on the caller's CPU, roughly halving the
+  // round trip. Older kernels refuse the flag; the round trip is then slower.
+  constexpr unsigned long kSetFlags = SECCOMP_IOW(4, uint64_t);  // SECCOMP_IOCTL_NOTIF_SET_FLAGS
+  ioctl(listener_.get(), kSetFlags, 1UL /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */);
+}
 
 Status Supervisor::handle_one() {
   struct seccomp_notif req = {};

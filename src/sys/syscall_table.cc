@@ -46,13 +46,6 @@ std::optional<int> syscall_number(std::string_view name, Arch arch) {
   return nr;
 }
 
-std::optional<std::string> syscall_name(int number, Arch arch) {
-  std::unique_ptr<char, decltype(&::free)> n(
-      seccomp_syscall_resolve_num_arch(seccomp_arch_token(arch), number), &::free);
-  if (!n) return std::nullopt;
-  return std::string(n.get());
-}
-
 bool syscall_known(std::string_view name) {
   return syscall_number(name, Arch::kX86_64) || syscall_number(name, Arch::kAarch64);
 }
@@ -62,7 +55,8 @@ namespace {
 // libseccomp's tables, read once per architecture: lowering consults them
 // for every rule, and each lookup allocates.
 struct Table {
-  std::vector<std::string> names;  // by number
+  std::vector<std::string> names;      // known names, by number
+  std::vector<std::string> by_number;  // index: number; "" where none
   int highest = 0;
 };
 
@@ -71,6 +65,7 @@ Table read_table(Arch arch) {
   for (int nr = 0; nr <= kSyscallNumberCeiling; ++nr) {
     std::unique_ptr<char, decltype(&::free)> n(
         seccomp_syscall_resolve_num_arch(seccomp_arch_token(arch), nr), &::free);
+    t.by_number.emplace_back(n ? n.get() : "");
     if (!n) continue;
     t.names.emplace_back(n.get());
     t.highest = nr;
@@ -88,6 +83,13 @@ const Table& table(Arch arch) {
 }
 
 }  // namespace
+
+std::optional<std::string> syscall_name(int number, Arch arch) {
+  if (number < 0 || number > kSyscallNumberCeiling) return std::nullopt;
+  const std::string& name = table(arch).by_number[static_cast<size_t>(number)];
+  if (name.empty()) return std::nullopt;
+  return name;
+}
 
 const std::vector<std::string>& syscall_names(Arch arch) {
   return table(arch).names;
