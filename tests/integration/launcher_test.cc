@@ -126,13 +126,16 @@ TEST(Limits, ProcessesAreCapped) {
   }
 }
 
-// The pid of `parent`'s child named `comm`, or -1 (from /proc/PID/stat).
-// A process named `comm` anywhere beneath `ancestor` (the program runs under
-// the sandbox's init, so it is a grandchild of least).
-pid_t child_named(pid_t ancestor, const std::string& comm) {
-  std::map<pid_t, std::pair<pid_t, std::string>> procs;  // pid -> (ppid, comm)
+struct ProcessInfo {
+  pid_t ppid = 0;
+  std::string comm;
+};
+
+// Every process on the machine, from /proc/PID/stat.
+std::map<pid_t, ProcessInfo> process_table() {
+  std::map<pid_t, ProcessInfo> procs;
   DIR* proc = opendir("/proc");
-  if (!proc) return -1;
+  if (!proc) return procs;
   while (struct dirent* e = readdir(proc)) {
     pid_t pid = atoi(e->d_name);
     if (pid <= 0) continue;
@@ -145,15 +148,24 @@ pid_t child_named(pid_t ancestor, const std::string& comm) {
     char state;
     pid_t ppid = 0;
     std::istringstream rest(stat.substr(close + 1));
-    if (!(rest >> state >> ppid)) continue;
-    procs[pid] = {ppid, stat.substr(open + 1, close - open - 1)};
+    if (rest >> state >> ppid) procs[pid] = {ppid, stat.substr(open + 1, close - open - 1)};
   }
   closedir(proc);
-  for (const auto& [pid, info] : procs) {
-    if (info.second != comm) continue;
-    for (pid_t p = info.first; p > 1 && procs.count(p); p = procs[p].first)
-      if (p == ancestor) return pid;
-  }
+  return procs;
+}
+
+bool descends_from(std::map<pid_t, ProcessInfo>& procs, pid_t pid, pid_t ancestor) {
+  for (pid_t p = procs[pid].ppid; p > 1 && procs.count(p); p = procs[p].ppid)
+    if (p == ancestor) return true;
+  return false;
+}
+
+// A process named `comm` anywhere beneath `ancestor` (the program runs under
+// the sandbox's init, so it is a grandchild of least), or -1.
+pid_t child_named(pid_t ancestor, const std::string& comm) {
+  auto procs = process_table();
+  for (const auto& [pid, info] : procs)
+    if (info.comm == comm && descends_from(procs, pid, ancestor)) return pid;
   return -1;
 }
 
@@ -218,30 +230,10 @@ namespace {
 
 // Every process beneath `ancestor` (children, grandchildren, ...).
 std::vector<pid_t> descendants(pid_t ancestor) {
-  std::map<pid_t, pid_t> parent_of;
-  DIR* proc = opendir("/proc");
-  if (!proc) return {};
-  while (struct dirent* e = readdir(proc)) {
-    pid_t pid = atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat;
-    std::getline(in, stat);
-    size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    char state;
-    pid_t ppid = 0;
-    std::istringstream rest(stat.substr(close + 1));
-    if (rest >> state >> ppid) parent_of[pid] = ppid;
-  }
-  closedir(proc);
+  auto procs = process_table();
   std::vector<pid_t> out;
-  for (const auto& [pid, ppid] : parent_of)
-    for (pid_t p = ppid; p > 1 && parent_of.count(p); p = parent_of[p])
-      if (p == ancestor) {
-        out.push_back(pid);
-        break;
-      }
+  for (const auto& [pid, info] : procs)
+    if (descends_from(procs, pid, ancestor)) out.push_back(pid);
   return out;
 }
 
