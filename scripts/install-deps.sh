@@ -12,7 +12,7 @@ packages=(
   # programs the tests and the demo confine
   python3 git curl sqlite3 coreutils busybox
   # peers and tools for tests and benchmarks
-  bubblewrap hyperfine valgrind seccomp
+  bubblewrap firejail hyperfine valgrind seccomp time
 )
 
 missing=()

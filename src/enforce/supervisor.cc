@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -107,10 +108,11 @@ Status Supervisor::handle_one() {
   // (the process did not die and its pid was not reused).
   const bool valid = ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0;
 
-  // execvp tries each PATH entry: a missing file is no refusal. Said only
-  // where the program may learn it anyway (rpath lets it stat any path).
+  // execvp tries each PATH entry: a missing file is no refusal, in run and
+  // check alike. Said only where the program may learn it anyway (rpath lets
+  // it stat any path).
   bool silent = false;
-  if (valid && is_exec && !options_.complain && promised(plan_, "rpath")) {
+  if (valid && is_exec && promised(plan_, "rpath")) {
     std::string path = read_remote_string(pid, name == "execve" ? args[0] : args[1]);
     if (!exists_for(pid, path)) {
       answer = ENOENT;
@@ -142,8 +144,15 @@ Status Supervisor::handle_one() {
           {"hint", hint.text}};
       for (const auto& [k, v] : call.fields) event["args"][k] = v;
       std::string line = event.dump() + "\n";
-      std::fwrite(line.data(), 1, line.size(), options_.json);
-      std::fflush(options_.json);
+      bool written = std::fwrite(line.data(), 1, line.size(), options_.json) == line.size() &&
+                     std::fflush(options_.json) == 0;
+      if (!written && !json_failed_ && options_.print) {
+        json_failed_ = true;  // said once, not per event
+        options_.print(
+            fmt::format("least: warning: the JSON log cannot be written ({}): events "
+                        "from here on are lost",
+                        std::strerror(errno)));
+      }
     }
   }
   if (ioctl(listener_.get(), SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)

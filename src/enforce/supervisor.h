@@ -42,6 +42,7 @@ class Supervisor {
   SupervisorOptions options_;
   bool initial_exec_done_ = false;
   unsigned total_ = 0;
+  bool json_failed_ = false;
   std::map<std::string, unsigned> seen_;  // distinct report -> count
 };
 

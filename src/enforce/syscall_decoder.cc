@@ -207,10 +207,16 @@ DecodedCall decode_call(pid_t pid, const std::string& syscall, int number,
     shown.push_back(value);
     d.fields.emplace_back(std::move(name), std::move(value));
   };
+  // Paths are quoted in the text, bare in the fields; a NULL pointer is no path.
+  auto path = [&](std::string name, uint64_t addr) {
+    std::string value = read_remote_string(pid, addr);
+    shown.push_back(addr == 0 ? value : fmt::format("\"{}\"", value));
+    d.fields.emplace_back(std::move(name), std::move(value));
+  };
   const std::string_view s = syscall;
   if (PathArgs p = path_args(s); p.first >= 0) {
-    field("path", fmt::format("\"{}\"", read_remote_string(pid, a[p.first])));
-    if (p.second >= 0) field("path2", fmt::format("\"{}\"", read_remote_string(pid, a[p.second])));
+    path("path", a[p.first]);
+    if (p.second >= 0) path("path2", a[p.second]);
     if (p.flags >= 0) field("flags", open_flags(a[p.flags]));
   } else if (s == "socket" || s == "socketpair") {
     field("family", family_name(a[0]));

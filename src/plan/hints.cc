@@ -42,15 +42,14 @@ Hint hint_for(const Plan& plan, std::string_view syscall, const std::array<uint6
         fmt::format("refused as dangerous ({}); only [syscalls] allow = [\"{}\"] would allow it",
                     d->why, syscall),
         "dangerous"};
-  // Granted by a promise the policy has, but not with these arguments.
-  for (const auto& name : plan.promises)
-    if (const auto* p = policy::find_promise(name))
-      for (const auto& g : p->grants)
-        if (g.syscall == syscall)
-          return {fmt::format("no promise allows these arguments; [syscalls] allow = [\"{}\"] "
-                              "would allow any",
-                              syscall),
-                  "arguments"};
+  // Some promise grants the call, but never with these arguments.
+  for (const auto& p : policy::promise_catalog())
+    for (const auto& g : p.grants)
+      if (g.syscall == syscall)
+        return {fmt::format("no promise allows these arguments; [syscalls] allow = [\"{}\"] "
+                            "would allow any",
+                            syscall),
+                "arguments"};
   return {fmt::format("no promise grants it; [syscalls] allow = [\"{}\"] would", syscall),
           "no promise"};
 }

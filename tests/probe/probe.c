@@ -26,6 +26,9 @@
 //   status FIELD                a field of /proc/self/status, e.g. NoNewPrivs
 //   int80-getpid  x32-getpid    getpid through the i386 and x32 ABIs
 //   raw NR [ARGS...]            anything else
+//   connect-tcp6 PORT           ([::1] only)
+//   connect-unix PATH  bind-unix PATH   (a leading '@' names an abstract socket)
+//   repeat N OP [ARGS...]       OP N times, each answer printed; the last status
 //
 // Exit status 2 with a message on stderr means the probe was called wrongly.
 #define _GNU_SOURCE
@@ -37,6 +40,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +56,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -363,6 +368,54 @@ static int op_raw(int argc, char** argv) {
   return report(syscall((long)value_of(argv[0]), a[0], a[1], a[2], a[3], a[4], a[5]));
 }
 
+static int op_connect_tcp6(const char* port) {
+  struct sockaddr_in6 addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin6_family = AF_INET6;
+  addr.sin6_port = htons((uint16_t)value_of(port));
+  addr.sin6_addr = in6addr_loopback;
+  int fd = CHECK(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return report(connect(fd, (struct sockaddr*)&addr, sizeof addr));
+}
+
+// A stream socket and PATH's address ("@name": abstract, without the NUL).
+static int unix_socket_addr(const char* path, struct sockaddr_un* addr, socklen_t* len) {
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof addr->sun_path) usage("bad unix socket path");
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  memcpy(addr->sun_path, path, n);
+  if (path[0] == '@') addr->sun_path[0] = '\0';
+  *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
+  return socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+static int op_connect_unix(const char* path) {
+  struct sockaddr_un addr;
+  socklen_t len;
+  int fd = CHECK(unix_socket_addr(path, &addr, &len));
+  return report(connect(fd, (struct sockaddr*)&addr, len));
+}
+
+static int op_bind_unix(const char* path) {
+  struct sockaddr_un addr;
+  socklen_t len;
+  int fd = CHECK(unix_socket_addr(path, &addr, &len));
+  return report(bind(fd, (struct sockaddr*)&addr, len));
+}
+
+int main(int argc, char** argv);
+
+// `repeat N OP [ARGS...]`: main again N times, with N standing in for the
+// program name.
+static int op_repeat(int argc, char** argv) {
+  if (argc < 2) usage("repeat N OP [ARGS...]");
+  unsigned long n = value_of(argv[0]);
+  int rc = 0;
+  for (unsigned long i = 0; i < n; i++) rc = main(argc, argv);
+  return rc;
+}
+
 // An expression, so that `return NEED(1), op(a[0]);` reads as one line.
 #define NEED(n) ((argc < (n)) ? usage("missing arguments for this operation") : 0)
 
@@ -447,5 +500,9 @@ int main(int argc, char** argv) {
   if (!strcmp(op, "int80-getpid")) return op_int80_getpid();
   if (!strcmp(op, "x32-getpid")) return op_x32_getpid();
   if (!strcmp(op, "raw")) return op_raw(argc, a);
+  if (!strcmp(op, "connect-tcp6")) return NEED(1), op_connect_tcp6(a[0]);
+  if (!strcmp(op, "connect-unix")) return NEED(1), op_connect_unix(a[0]);
+  if (!strcmp(op, "bind-unix")) return NEED(1), op_bind_unix(a[0]);
+  if (!strcmp(op, "repeat")) return op_repeat(argc, a);
   return usage("unknown operation");
 }
