@@ -23,6 +23,7 @@
 
 #include <fcntl.h>
 #include <seccomp.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -39,7 +40,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 namespace {
@@ -66,7 +66,9 @@ struct Counts {
   int unknown_names = 0;
 };
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what);
+}
 
 void check(int rc, const std::string& what) {
   if (rc < 0) fail(what + ": " + std::strerror(-rc));
@@ -89,7 +91,8 @@ bool names_host_arch(const std::vector<std::string>& arches) {
 // "4.8" or "5.10.3" -> {4, 8}; the running kernel from uname.
 std::pair<int, int> parse_version(const std::string& text) {
   int major = 0, minor = 0;
-  if (std::sscanf(text.c_str(), "%d.%d", &major, &minor) < 1) fail("bad kernel version \"" + text + "\"");
+  if (std::sscanf(text.c_str(), "%d.%d", &major, &minor) < 1)
+    fail("bad kernel version \"" + text + "\"");
   return {major, minor};
 }
 
@@ -100,7 +103,8 @@ std::pair<int, int> running_kernel() {
 }
 
 std::optional<std::string> min_kernel(const json& clause) {
-  if (!clause.is_object() || !clause.contains("minKernel") || clause["minKernel"].is_null()) return std::nullopt;
+  if (!clause.is_object() || !clause.contains("minKernel") || clause["minKernel"].is_null())
+    return std::nullopt;
   return clause["minKernel"].get<std::string>();
 }
 
@@ -143,8 +147,12 @@ int errno_ret(const json& object, const char* key) {
 
 scmp_compare compare_op(const std::string& op) {
   static const std::map<std::string, scmp_compare> ops = {
-      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_NE", SCMP_CMP_NE},
+      {"SCMP_CMP_LT", SCMP_CMP_LT},
+      {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+      {"SCMP_CMP_GE", SCMP_CMP_GE},
+      {"SCMP_CMP_GT", SCMP_CMP_GT},
       {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
   auto it = ops.find(op);
   if (it == ops.end()) fail("unknown comparison " + op);
@@ -177,7 +185,8 @@ int add_rules(scmp_filter_ctx ctx, uint32_t act, int nr, const std::string& name
     check(seccomp_rule_add_array(ctx, act, nr, conds.size(), conds.data()), "rule for " + name);
     return 1;
   }
-  for (const auto& c : conds) check(seccomp_rule_add_array(ctx, act, nr, 1, &c), "rule for " + name);
+  for (const auto& c : conds)
+    check(seccomp_rule_add_array(ctx, act, nr, 1, &c), "rule for " + name);
   return static_cast<int>(conds.size());
 }
 
@@ -193,7 +202,8 @@ void add_architectures(scmp_filter_ctx ctx, const json& profile) {
   for (auto name : arches) {
     // "SCMP_ARCH_X86_64" -> "x86_64", the spelling libseccomp resolves.
     if (name.rfind("SCMP_ARCH_", 0) == 0) name = name.substr(10);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     uint32_t token = seccomp_arch_resolve_name(name.c_str());
     if (token == 0) fail("unknown architecture " + name);
     int rc = seccomp_arch_add(ctx, token);
@@ -201,7 +211,8 @@ void add_architectures(scmp_filter_ctx ctx, const json& profile) {
   }
 }
 
-Counts add_syscalls(scmp_filter_ctx ctx, const json& profile, const std::vector<std::string>& caps) {
+Counts add_syscalls(scmp_filter_ctx ctx, const json& profile,
+                    const std::vector<std::string>& caps) {
   Counts n;
   for (const auto& entry : profile.at("syscalls")) {
     if (!entry_applies(entry, caps)) {
@@ -225,7 +236,8 @@ Counts add_syscalls(scmp_filter_ctx ctx, const json& profile, const std::vector<
   return n;
 }
 
-void write_with(const std::string& path, int (*exporter)(const scmp_filter_ctx, int), scmp_filter_ctx ctx) {
+void write_with(const std::string& path, int (*exporter)(const scmp_filter_ctx, int),
+                scmp_filter_ctx ctx) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot write " + path + ": " + std::strerror(errno));
   int rc = exporter(ctx, fd);
@@ -251,7 +263,9 @@ Options parse_args(int argc, char** argv) {
     }
   }
   if (positional.size() != 2)
-    fail("usage: docker_to_bpf PROFILE.json OUT.bpf [--cap CAP_NAME]... [--pfc OUT.pfc] [--binary-tree]");
+    fail(
+        "usage: docker_to_bpf PROFILE.json OUT.bpf [--cap CAP_NAME]... [--pfc OUT.pfc] "
+        "[--binary-tree]");
   o.profile = positional[0];
   o.out = positional[1];
   return o;
@@ -267,17 +281,19 @@ int run(const Options& o) {
   scmp_filter_ctx ctx = seccomp_init(default_action);
   if (ctx == nullptr) fail("seccomp_init failed");
   try {
-    if (o.binary_tree) check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2), "ask for the binary tree");
+    if (o.binary_tree)
+      check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2), "ask for the binary tree");
     add_architectures(ctx, profile);
     Counts n = add_syscalls(ctx, profile, o.caps);
     write_with(o.out, seccomp_export_bpf, ctx);
     if (!o.pfc.empty()) write_with(o.pfc, seccomp_export_pfc, ctx);
-    struct stat st{};
+    struct stat st {};
     stat(o.out.c_str(), &st);
-    std::printf("docker_to_bpf: %d rules added from %d entries (%d entries skipped by arch/caps/kernel, "
-                "%d names unknown to libseccomp); %lld BPF instructions in %s\n",
-                n.rules, n.entries_used, n.entries_skipped, n.unknown_names,
-                static_cast<long long>(st.st_size) / 8, o.out.c_str());
+    std::printf(
+        "docker_to_bpf: %d rules added from %d entries (%d entries skipped by arch/caps/kernel, "
+        "%d names unknown to libseccomp); %lld BPF instructions in %s\n",
+        n.rules, n.entries_used, n.entries_skipped, n.unknown_names,
+        static_cast<long long>(st.st_size) / 8, o.out.c_str());
   } catch (...) {
     seccomp_release(ctx);
     throw;

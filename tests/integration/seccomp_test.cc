@@ -116,8 +116,7 @@ TEST(SyscallsAllow, DangerousSyscallWarnsAndWorks) {
   auto control = run_with_policy(dir, "promises = [\"stdio\"]\n", {"ptrace-traceme"});
   EXPECT_EQ(control.out, "ERRNO EPERM\n") << control.describe();
   EXPECT_FALSE(has_line_starting_with(control.err, "least: warning")) << control.describe();
-  EXPECT_TRUE(has_line_starting_with(control.err, "least: blocked ptrace("))
-      << control.describe();
+  EXPECT_TRUE(has_line_starting_with(control.err, "least: blocked ptrace(")) << control.describe();
 }
 
 TEST(SyscallsAllow, NamedSyscallOutsideEveryPromise) {
@@ -190,8 +189,8 @@ TEST(ExecSupervisor, SecondExecveIsRefusedEvenAfterTheFirst) {
 
 TEST(ExecSupervisor, ExecPromiseRunsTheNewProgram) {
   // rpath too: the static probe's libc start-up reads /proc/self/exe.
-  auto r = spawn(
-      least_run({"--promise", "stdio rpath exec"}, probe({"execve", LEAST_PROBE, "getpid"})));
+  auto r =
+      spawn(least_run({"--promise", "stdio rpath exec"}, probe({"execve", LEAST_PROBE, "getpid"})));
   EXPECT_EQ(r.out, "OK\n") << r.describe();
   EXPECT_EQ(r.status, 0) << r.describe();
   EXPECT_FALSE(has_line_starting_with(r.err, "least: blocked")) << r.describe();
