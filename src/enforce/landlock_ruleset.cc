@@ -23,8 +23,19 @@ uint64_t landlock_rights(uint32_t access) {
   if (access & plan::kPathCreate)
     r |= ll::kMakeReg | ll::kMakeDir | ll::kMakeSym | ll::kMakeFifo | ll::kMakeSock |
          ll::kRemoveFile | ll::kRemoveDir | ll::kRefer;
+  if (access & plan::kPathFifo) r |= ll::kMakeFifo;
+  if (access & plan::kPathSocket) r |= ll::kMakeSock;
   if (access & plan::kPathExec) r |= ll::kExecute;
   return r;
+}
+
+// Held without [filesystem] paths: only what the promises withhold. Device
+// ioctls stay out so a tty opened under the tty promise keeps working.
+uint64_t promise_handled_rights(uint32_t handled) {
+  uint64_t r = landlock_rights(handled & ~plan::kPathCreate);
+  if (handled & plan::kPathCreate)
+    r |= landlock_rights(plan::kPathCreate) & ~(ll::kMakeFifo | ll::kMakeSock);
+  return r & ~ll::kIoctlDev;
 }
 
 std::string names_of(uint64_t rights) {
@@ -54,6 +65,10 @@ Result<LandlockRuleset> build_landlock_ruleset(const plan::Plan& plan, bool best
       LEAST_TRY(gap("this kernel has no Landlock, so [filesystem] paths cannot be enforced"));
     if (ports_listed)
       LEAST_TRY(gap("this kernel has no Landlock, so [network] ports cannot be enforced"));
+    if (!plan.filesystem.restricted && plan.filesystem.handled)
+      LEAST_TRY(
+          gap("this kernel has no Landlock, so open() could write or create files that the "
+              "promises do not allow"));
     return out;
   }
 
@@ -66,6 +81,9 @@ Result<LandlockRuleset> build_landlock_ruleset(const plan::Plan& plan, bool best
       out.warnings.push_back(fmt::format(
           "Landlock ABI {} cannot restrict: {}; those operations stay allowed everywhere", out.abi,
           names_of(lost)));
+  } else if (plan.filesystem.handled) {
+    attr.handled_access_fs =
+        promise_handled_rights(plan.filesystem.handled) & ll::fs_rights_for_abi(out.abi);
   }
   if (plan.network.tcp_restricted) {
     if (out.abi >= 4)

@@ -71,6 +71,16 @@ std::vector<std::string> lockstep_lines(const Plan& plan) {
     out.push_back(
         "files only where listed: Landlock path rules, a read-only mount view but the write "
         "paths, seccomp (the rpath/wpath/cpath promises)");
+  else if (plan.filesystem.handled & kPathWrite)
+    out.push_back(
+        "no writing files (no wpath/cpath): seccomp (no truncate, rename, unlink...), Landlock "
+        "(open for writing refused everywhere but harmless devices" +
+        std::string(promised(plan, "tmppath") ? " and /tmp" : "") + ")");
+  else if (plan.filesystem.handled & kPathCreate)
+    out.push_back(
+        "no creating or removing files (no cpath): seccomp (no mkdir, rename, unlink...), "
+        "Landlock (no file, directory or link created or removed" +
+        std::string(promised(plan, "tmppath") ? " outside /tmp" : "") + ")");
   if (!promised(plan, "exec"))
     out.push_back(
         "no exec: seccomp sends execve to the supervisor, which refuses all but the program's "
@@ -177,8 +187,17 @@ std::string render_explanation(const Plan& plan, const std::string& source) {
       counts.outright + counts.conditional);
 
   section(out, "Filesystem (Landlock)");
-  if (!plan.filesystem.restricted)
-    out += "  not restricted beyond the promises (no [filesystem] rules)\n";
+  if (!plan.filesystem.restricted) {
+    std::vector<std::string> held;
+    if (plan.filesystem.handled & kPathWrite) held.push_back("writing to files");
+    if (plan.filesystem.handled & kPathCreate) held.push_back("creating or removing entries");
+    if (held.empty())
+      out += "  not restricted beyond the promises (no [filesystem] rules)\n";
+    else
+      out += fmt::format(
+          "  no [filesystem] rules: reading anywhere; the promises withhold {} everywhere but:\n",
+          join(held, " and "));
+  }
   for (const auto& r : plan.filesystem.rules) {
     std::string rights;
     if (r.access & kPathRead) rights += "r";
@@ -187,10 +206,10 @@ std::string render_explanation(const Plan& plan, const std::string& source) {
     if (r.access & kPathExec) rights += "x";
     out += fmt::format("  {:<4} {:<28} {}\n", rights, r.path, r.source);
   }
-  if (plan.filesystem.restricted)
+  if (!plan.filesystem.rules.empty())
     out +=
-        "  (r read, w write, c create/remove, x execute; the program itself is added at run "
-        "time)\n";
+        fmt::format("  (r read, w write, c create/remove, x execute{})\n",
+                    plan.filesystem.restricted ? "; the program itself is added at run time" : "");
 
   section(out, "Network");
   if (std::find(plan.promises.begin(), plan.promises.end(), "inet") == plan.promises.end())

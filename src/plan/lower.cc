@@ -266,9 +266,36 @@ void lower_filesystem(const policy::Policy& policy, Plan& plan) {
   add(fs.create, kPathRead | kPathWrite | kPathCreate, "[filesystem] create");
   add(fs.exec, kPathRead | kPathExec, "[filesystem] exec");
   plan.filesystem.restricted = !plan.filesystem.rules.empty();
-  if (!plan.filesystem.restricted) return;
-  for (const auto& r : kRuntimePaths)
-    if (path_exists(r.path)) plan.filesystem.rules.push_back({r.path, r.access, r.why});
+  if (plan.filesystem.restricted) {
+    plan.filesystem.handled = kPathAll;
+    for (const auto& r : kRuntimePaths)
+      if (path_exists(r.path)) plan.filesystem.rules.push_back({r.path, r.access, r.why});
+    if (has(plan.promises, "tmppath"))
+      plan.filesystem.rules.push_back(
+          {"/tmp", kPathRead | kPathWrite | kPathCreate, "promise tmppath: temporary files"});
+    return;
+  }
+  // No paths listed: the promises alone say what may be written or created,
+  // and Landlock holds it beneath "/" (reading and exec stay with seccomp).
+  const auto& p = plan.promises;
+  uint32_t handled = 0;
+  if (!has(p, "wpath") && !has(p, "cpath")) handled |= kPathWrite;
+  if (!has(p, "cpath")) handled |= kPathCreate;
+  if (!has(p, "cpath") && !has(p, "dpath")) handled |= kPathFifo;
+  if (!has(p, "cpath") && !has(p, "unix")) handled |= kPathSocket;
+  plan.filesystem.handled = handled;
+  if (!handled) return;
+  if (handled & kPathWrite)
+    for (const auto& r : kRuntimePaths)
+      if ((r.access & kPathWrite) && path_exists(r.path))
+        plan.filesystem.rules.push_back({r.path, kPathWrite, r.why});
+  if (has(p, "tty"))
+    for (const char* dev : {"/dev/tty", "/dev/ptmx", "/dev/pts"})
+      if (path_exists(dev))
+        plan.filesystem.rules.push_back({dev, kPathWrite, "promise tty: terminals"});
+  if (has(p, "tmppath"))
+    plan.filesystem.rules.push_back(
+        {"/tmp", kPathWrite | kPathCreate, "promise tmppath: temporary files"});
 }
 
 void lower_network(const policy::Policy& policy, Plan& plan) {
@@ -291,7 +318,8 @@ void lower_namespaces(const policy::Policy& policy, Plan& plan) {
   ns.private_tmp = policy.isolation.private_tmp && policy.isolation.private_tmp->value;
   ns.read_only = plan.filesystem.restricted;
   for (const auto& r : plan.filesystem.rules)
-    if ((r.access & (kPathWrite | kPathCreate)) && r.source.rfind("[filesystem]", 0) == 0)
+    if ((r.access & (kPathWrite | kPathCreate)) &&
+        (r.source.rfind("[filesystem]", 0) == 0 || r.source.rfind("promise tmppath", 0) == 0))
       ns.writable.push_back(r.path);
 }
 
@@ -331,6 +359,7 @@ Plan complain_plan(Plan plan) {
           Action::notify(r.action.kind == Action::Kind::kErrno ? r.action.errno_value : EPERM);
     }
   plan.filesystem.restricted = false;
+  plan.filesystem.handled = 0;
   plan.filesystem.rules.clear();
   plan.network.tcp_restricted = false;
   plan.scope = ScopePlan{false, false};

@@ -74,7 +74,11 @@ enum PathAccess : uint32_t {
   kPathWrite = 1 << 1,   // modify and truncate existing files
   kPathCreate = 1 << 2,  // create, rename, link and remove entries
   kPathExec = 1 << 3,    // execute files
+  kPathFifo = 1 << 4,    // create FIFOs (kPathCreate includes it)
+  kPathSocket = 1 << 5,  // bind unix sockets to paths (kPathCreate includes it)
 };
+inline constexpr uint32_t kPathAll =
+    kPathRead | kPathWrite | kPathCreate | kPathExec | kPathFifo | kPathSocket;
 
 struct PathRule {
   std::string path;
@@ -83,8 +87,14 @@ struct PathRule {
 };
 
 struct FilesystemPlan {
-  // When false the filesystem is not restricted beyond the promises.
+  // [filesystem] lists paths: every kind of access is held (handled ==
+  // kPathAll), only the rules grant, and the host is mounted read-only.
   bool restricted = false;
+  // The kinds of access Landlock holds. Without [filesystem] these come from
+  // the promises: without wpath/cpath no file may be opened for writing
+  // anywhere, without cpath nothing may be created or removed, so an open()
+  // that seccomp lets through with any flags still cannot write.
+  uint32_t handled = 0;
   std::vector<PathRule> rules;
 };
 

@@ -213,7 +213,7 @@ Promise rpath() {
   PromiseBuilder b("rpath",
                    "read files and directories: open, stat, access, readlink, chdir, statfs, "
                    "xattr reads, inotify (open with any flags: openat2 hides them from seccomp, "
-                   "so Landlock holds which paths may be read, written or created)");
+                   "so Landlock refuses writing without wpath and creating without cpath)");
   allow_open(b);
   b.allow({"stat", "lstat", "newfstatat", "statx", "access", "faccessat", "faccessat2", "readlink",
            "readlinkat", "chdir", "statfs", "fstatfs", "getxattr", "lgetxattr", "fgetxattr",

@@ -112,6 +112,48 @@ TEST_F(LandlockTest, ExecOutsideExecPathsIsEacces) {
   EXPECT_EQ(allowed.out, "OK\n") << allowed.describe();
 }
 
+// Without [filesystem] paths the promises alone decide: seccomp lets open()
+// through with any flags for rpath, so Landlock must refuse the writing.
+TEST_F(LandlockTest, ReadOnlyPromisesCannotWriteOrCreate) {
+  auto promises = [&](const char* p, const std::vector<std::string>& args) {
+    return spawn(least_run({"--promise", p}, probe(args)));
+  };
+  auto create = promises("stdio rpath", {"open", out("new"), "O_WRONLY|O_CREAT"});
+  EXPECT_EQ(create.out, "ERRNO EACCES\n") << create.describe();
+  struct stat st;
+  EXPECT_NE(stat(out("new").c_str(), &st), 0) << "the file was created";
+  auto write = promises("stdio rpath", {"open", out("file"), "O_WRONLY"});
+  EXPECT_EQ(write.out, "ERRNO EACCES\n") << write.describe();
+  auto rdwr = promises("stdio rpath", {"open", out("file"), "O_RDWR"});
+  EXPECT_EQ(rdwr.out, "ERRNO EACCES\n") << rdwr.describe();
+  auto read = promises("stdio rpath", {"open", out("file"), "O_RDONLY"});
+  EXPECT_EQ(read.out, "OK\n") << read.describe();
+  auto devnull = promises("stdio rpath", {"open", "/dev/null", "O_RDWR"});
+  EXPECT_EQ(devnull.out, "OK\n") << devnull.describe();
+
+  // wpath: existing files may be written, nothing may be created.
+  auto written = promises("stdio rpath wpath", {"open", out("file"), "O_WRONLY|O_TRUNC"});
+  EXPECT_EQ(written.out, "OK\n") << written.describe();
+  auto not_created = promises("stdio rpath wpath", {"open", out("new"), "O_WRONLY|O_CREAT"});
+  EXPECT_EQ(not_created.out, "ERRNO EACCES\n") << not_created.describe();
+  // cpath: both.
+  auto created = promises("stdio rpath cpath", {"open", out("new"), "O_WRONLY|O_CREAT"});
+  EXPECT_EQ(created.out, "OK\n") << created.describe();
+}
+
+TEST_F(LandlockTest, TmppathCreatesOnlyInTmp) {
+  TempDir tmp;  // beneath /tmp
+  std::string inside = tmp / "scratch";
+  auto r = spawn(
+      least_run({"--promise", "stdio rpath tmppath"}, probe({"open", inside, "O_WRONLY|O_CREAT"})));
+  EXPECT_EQ(r.out, "OK\n") << r.describe();
+  std::string home_file = "/var/tmp/least-tmppath-probe";
+  auto outside = spawn(least_run({"--promise", "stdio rpath tmppath"},
+                                 probe({"open", home_file, "O_WRONLY|O_CREAT"})));
+  EXPECT_EQ(outside.out, "ERRNO EACCES\n") << outside.describe();
+  unlink(home_file.c_str());
+}
+
 TEST_F(LandlockTest, TcpConnectLimitedToListedPorts) {
   auto r = spawn(
       least_run({"--promise", "stdio inet", "--connect", "tcp:1"}, probe({"connect-tcp", "2"})));

@@ -86,11 +86,11 @@ const ProbeCase kPromiseCases[] = {
 
     {"FlockAllowsFlock", promise("stdio rpath flock"), {"flock", "{dir}/file"}, "OK"},
     {"FlockNeedsFlock", promise("stdio rpath"), {"flock", "{dir}/file"}, "ERRNO EPERM", "OK"},
-    {"FlockAllowsFcntlSetlk", promise("stdio rpath flock"), {"fcntl", "F_SETLK", "{dir}/file"},
+    {"FlockAllowsFcntlSetlk", promise("stdio rpath wpath flock"), {"fcntl", "F_SETLK", "{dir}/file"},
      "OK"},
-    {"FcntlSetlkNeedsFlock", promise("stdio rpath"), {"fcntl", "F_SETLK", "{dir}/file"},
+    {"FcntlSetlkNeedsFlock", promise("stdio rpath wpath"), {"fcntl", "F_SETLK", "{dir}/file"},
      "ERRNO EPERM", "OK"},
-    {"FcntlOfdSetlkNeedsFlock", promise("stdio rpath"), {"fcntl", "F_OFD_SETLK", "{dir}/file"},
+    {"FcntlOfdSetlkNeedsFlock", promise("stdio rpath wpath"), {"fcntl", "F_OFD_SETLK", "{dir}/file"},
      "ERRNO EPERM", "OK"},
 
     {"InetAllowsTcpSocket", promise("stdio inet"), {"socket", "AF_INET", "SOCK_STREAM"}, "OK"},
@@ -139,7 +139,7 @@ const ProbeCase kPromiseCases[] = {
     {"SetuidNeedsId", promise("stdio"), {"setuid"}, "ERRNO EPERM", "OK"},
 
     {"TtyAllowsSetWindowSize", promise("stdio rpath tty"), {"ioctl-pty", "TIOCSWINSZ"}, "OK"},
-    {"SetWindowSizeNeedsTty", promise("stdio rpath"), {"ioctl-pty", "TIOCSWINSZ"}, "ERRNO EPERM",
+    {"SetWindowSizeNeedsTty", promise("stdio rpath wpath"), {"ioctl-pty", "TIOCSWINSZ"}, "ERRNO EPERM",
      "OK"},
 
     // An invalid clock: the kernel answers EINVAL once the call reaches it.
@@ -179,7 +179,7 @@ const ProbeCase kArgumentCases[] = {
     // ioctl: fd 0 is /dev/null, so a request that reaches the kernel answers
     // ENOTTY; the pty cases use a fresh /dev/ptmx.
     {"StdioAllowsTcgets", promise("stdio"), {"ioctl", "TCGETS"}, "ERRNO ENOTTY"},
-    {"StdioAllowsTcgetsOnPty", promise("stdio rpath"), {"ioctl-pty", "TCGETS"}, "OK"},
+    {"StdioAllowsTcgetsOnPty", promise("stdio rpath wpath"), {"ioctl-pty", "TCGETS"}, "OK"},
     {"StdioAllowsFionbio", promise("stdio"), {"ioctl", "FIONBIO"}, "OK"},
     {"StdioRefusesTiocswinsz", promise("stdio"), {"ioctl", "TIOCSWINSZ"}, "ERRNO EPERM",
      "ERRNO ENOTTY"},
@@ -233,7 +233,7 @@ const ProbeCase kArgumentCases[] = {
 
     // fcntl commands.
     {"StdioRefusesFcntlSetown", promise("stdio"), {"fcntl", "F_SETOWN"}, "ERRNO EPERM", "OK"},
-    {"StdioRefusesFcntlSetlease", promise("stdio rpath"), {"fcntl", "F_SETLEASE", "{dir}/file"},
+    {"StdioRefusesFcntlSetlease", promise("stdio rpath wpath"), {"fcntl", "F_SETLEASE", "{dir}/file"},
      "ERRNO EPERM"},
 
     // personality: Docker's set.

@@ -230,6 +230,14 @@ TEST(Lowering, FilesystemRulesAddTheRuntime) {
 
   plan::Plan open = lower_promises("stdio rpath");
   EXPECT_FALSE(open.filesystem.restricted);
+  // Reading is open, writing and creating are not: the promises hold them.
+  EXPECT_EQ(open.filesystem.handled & plan::kPathRead, 0u);
+  EXPECT_NE(open.filesystem.handled & plan::kPathWrite, 0u);
+  EXPECT_NE(open.filesystem.handled & plan::kPathCreate, 0u);
+  EXPECT_EQ(lower_promises("stdio rpath wpath").filesystem.handled & plan::kPathWrite, 0u);
+  EXPECT_EQ(lower_promises("stdio rpath cpath").filesystem.handled, 0u);
+  EXPECT_EQ(lower_promises("stdio rpath unix").filesystem.handled & plan::kPathSocket, 0u);
+  EXPECT_EQ(plan::complain_plan(open).filesystem.handled, 0u);
   EXPECT_TRUE(open.network.tcp_restricted);  // no inet: Landlock refuses TCP too
   EXPECT_FALSE(lower_promises("stdio inet").network.tcp_restricted);
 }
