@@ -10,16 +10,37 @@ packages=(
   libseccomp-dev libcap-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libbenchmark-dev clang-format
   # programs the tests and the demo confine
-  python3 git curl sqlite3 coreutils busybox
+  python3 python3-yaml git curl sqlite3 coreutils busybox
   # peers and tools for tests and benchmarks
   bubblewrap firejail hyperfine valgrind seccomp time
+  # the real consumers of `least export`: OCI runtimes, AppArmor's parser
+  crun runc apparmor
 )
+
+# A static busybox for the OCI bundles' rootfs in the export tests. Its own
+# package would remove the dynamic busybox, so it is unpacked, not installed.
+static_busybox_dir=/var/cache/least/busybox-static
+fetch_static_busybox() {
+  [ -x "$static_busybox_dir/bin/busybox" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "least: run as root once to fetch busybox-static into $static_busybox_dir" >&2
+    return 1
+  fi
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download busybox-static >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download busybox-static >/dev/null; })
+  mkdir -p "$static_busybox_dir"
+  dpkg -x "$tmp"/busybox-static_*.deb "$static_busybox_dir"
+  rm -rf "$tmp"
+}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  fetch_static_busybox
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,3 +51,4 @@ echo "least: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fetch_static_busybox

@@ -21,7 +21,9 @@ constexpr const char* kDescription =
     "  least run --promise \"stdio rpath\" -- cat /etc/hostname\n"
     "  least run -p examples/cat.least.toml -- cat /etc/hostname\n"
     "  least explain -p examples/cat.least.toml\n"
-    "  least promises                             what each promise allows\n\n"
+    "  least promises                             what each promise allows\n"
+    "  least export -p app.least.toml --format docker   also oci, k8s, apparmor, systemd, bpf\n"
+    "  least diff old.least.toml new.least.toml   what each allows that the other does not\n\n"
     "Exit status: run gives the program's status (128+N for signal N), 125 when\n"
     "least itself fails (bad policy included), 126 when the program cannot be\n"
     "executed, 127 when it is not found; other commands 0, 1 on failure, 2 on bad input.";
@@ -44,6 +46,10 @@ int run_app(std::vector<std::string> args) {
   add(add_check_command);
   add(add_explain_command);
   add(add_promises_command);
+  add(add_export_command);
+  add(add_import_command);
+  add(add_bundle_command);
+  add(add_diff_command);
 
   // CLI11 parses argv in reverse order from a vector; argv[0] excluded.
   std::vector<std::string> reversed(args.rbegin(), args.rend());

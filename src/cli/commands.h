@@ -13,5 +13,9 @@ Command add_run_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
 Command add_explain_command(CLI::App& app);
 Command add_promises_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
+Command add_import_command(CLI::App& app);
+Command add_bundle_command(CLI::App& app);
+Command add_diff_command(CLI::App& app);
 
 }  // namespace least::cli

@@ -1,5 +1,10 @@
 // The command line, driven in-process: parsing returns a status, never exits.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "cli/app.h"
 
@@ -66,6 +71,36 @@ TEST(Cli, RunRefusesBadInputWith125) {
   EXPECT_EQ(app({"run", "--promise", "nope", "--", "true"}), kExitLeastFailed);
   EXPECT_EQ(app({"run", "--", "/nonexistent/program"}), kExitNotFound);
   EXPECT_EQ(app({"run", "--", "/etc/hostname"}), kExitCannotExec);
+}
+
+}  // namespace
+}  // namespace least::cli
+
+namespace least::cli {
+namespace {
+
+TEST(Cli, ExportFormatsAndErrors) {
+  EXPECT_EQ(app({"export", "--help"}), kExitOk);
+  for (const char* f : {"docker", "oci", "k8s", "apparmor", "systemd", "bpf"})
+    EXPECT_NE(last_out.find(f), std::string::npos) << f;
+  EXPECT_EQ(app({"export", "--format", "dockr"}), kExitUsage);
+  EXPECT_NE(last_err.find("did you mean \"docker\"?"), std::string::npos) << last_err;
+  EXPECT_EQ(app({"export"}), kExitUsage);  // --format is required
+  EXPECT_EQ(app({"export", "--format", "bpf", "-o", "/nonexistent-dir/f.bpf"}), kExitFailure);
+  EXPECT_NE(last_err.find("/nonexistent-dir/f.bpf"), std::string::npos) << last_err;
+  // The raw filter is whole sock_filter records, ending in a return.
+  char tmpl[] = "/tmp/least-export-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  std::string out = std::string(tmpl) + "/f.bpf";
+  EXPECT_EQ(app({"export", "--promise", "stdio", "--format", "bpf", "-o", out}), kExitOk)
+      << last_err;
+  EXPECT_NE(last_err.find("note: execve and execveat are allowed"), std::string::npos) << last_err;
+  std::ifstream in(out, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_GT(bytes.size(), 0u);
+  EXPECT_EQ(bytes.size() % 8, 0u);
+  std::remove(out.c_str());
+  rmdir(tmpl);
 }
 
 }  // namespace
