@@ -78,6 +78,16 @@ TEST_F(UnprivilegedTest, LandlockReadDenial) {
   EXPECT_EQ(control.out, "OK\n") << control.describe();
 }
 
+// Without wpath/cpath, Landlock holds writing even where nobody may write.
+TEST_F(UnprivilegedTest, ReadOnlyPromisesCannotCreate) {
+  std::string target = dir_ / "work/new";
+  auto refused = run({"--promise", "stdio rpath"}, probe({"open", target, "O_WRONLY|O_CREAT"}));
+  EXPECT_EQ(refused.out, "ERRNO EACCES\n") << refused.describe();
+  auto allowed =
+      run({"--promise", "stdio rpath cpath"}, probe({"open", target, "O_WRONLY|O_CREAT"}));
+  EXPECT_EQ(allowed.out, "OK\n") << allowed.describe();
+}
+
 TEST_F(UnprivilegedTest, ExecveRefusal) {
   auto r = run({"--promise", "stdio"}, probe({"execve", LEAST_PROBE, "getpid"}));
   EXPECT_EQ(r.out, "ERRNO EPERM\n") << r.describe();
