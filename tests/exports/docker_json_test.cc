@@ -16,6 +16,7 @@
 #include "export/export.h"
 #include "export/seccomp_json.h"
 #include "plan/lower.h"
+#include "plan_of.h"
 #include "policy/parser.h"
 #include "seccomp_reference.h"
 #include "spawn.h"
@@ -24,18 +25,6 @@ namespace least::testing {
 namespace {
 
 using nlohmann::json;
-
-plan::Plan plan_of(const std::string& toml) {
-  policy::Diagnostics diags;
-  auto p = policy::parse_policy_text(toml, "test.least.toml", diags);
-  EXPECT_TRUE(p) << diags.render();
-  if (!p) return {};
-  policy::validate_policy(*p, diags, {.check_paths_exist = false});
-  EXPECT_FALSE(diags.has_errors()) << diags.render();
-  auto plan = plan::lower_policy(*p);
-  EXPECT_TRUE(plan) << plan.error().str();
-  return *plan;
-}
 
 exporter::Exported exported(const plan::Plan& plan, exporter::Format f,
                             const std::string& name = "test") {

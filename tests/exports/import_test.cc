@@ -16,6 +16,7 @@
 #include "export/export.h"
 #include "import/docker_import.h"
 #include "plan/lower.h"
+#include "plan_of.h"
 #include "policy/parser.h"
 #include "seccomp_reference.h"
 
@@ -37,18 +38,6 @@ importer::ImportOptions options(std::vector<std::string> caps = {}) {
   o.kernel = "6.1";
   o.source = "docker-default-seccomp.json";
   return o;
-}
-
-plan::Plan plan_of(const std::string& toml) {
-  policy::Diagnostics diags;
-  auto p = policy::parse_policy_text(toml, "imported.least.toml", diags);
-  EXPECT_TRUE(p) << diags.render();
-  if (!p) return {};
-  policy::validate_policy(*p, diags, {.check_paths_exist = false});
-  EXPECT_FALSE(diags.has_errors()) << diags.render();
-  auto plan = plan::lower_policy(*p);
-  EXPECT_TRUE(plan) << plan.error().str();
-  return *plan;
 }
 
 json docker_export(const plan::Plan& plan) {
