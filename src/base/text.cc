@@ -88,4 +88,16 @@ std::vector<std::string_view> all_errno_names() {
   return out;
 }
 
+bool contains(std::span<const std::string> items, std::string_view item) {
+  for (const auto& i : items)
+    if (i == item) return true;
+  return false;
+}
+
+bool path_beneath(std::string_view path, std::string_view dir) {
+  if (dir == "/") return true;
+  return path == dir ||
+         (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
+}
+
 }  // namespace least

@@ -17,6 +17,9 @@ std::optional<std::string> closest_match(std::string_view word,
                                          std::span<const std::string_view> candidates);
 
 std::string join(std::span<const std::string> parts, std::string_view sep);
+bool contains(std::span<const std::string> items, std::string_view item);
+// `path` is `dir` or lies beneath it, by whole components ("/" holds all).
+bool path_beneath(std::string_view path, std::string_view dir);
 std::vector<std::string> split_words(std::string_view text);  // on spaces, commas
 
 // errno names: "EPERM" <-> 1. Names come from glibc, so every errno is covered.

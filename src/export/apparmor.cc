@@ -21,16 +21,6 @@ namespace least::exporter {
 
 namespace {
 
-bool has(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-bool starts_with_path(std::string_view path, std::string_view dir) {
-  if (dir == "/") return true;
-  return path == dir ||
-         (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
-}
-
 // True when the Plan lets the syscall through on some arguments.
 bool allowed(const plan::Plan& plan, std::string_view name) {
   const plan::SyscallRule* r = plan.seccomp.find(name);
@@ -70,7 +60,7 @@ std::optional<std::string> proc_self(std::string_view path, std::string& rest) {
   for (auto [prefix, replacement] :
        {std::pair<std::string_view, std::string_view>{"/proc/self", "@{PROC}/@{pid}"},
         {"/proc/thread-self", "@{PROC}/@{pid}/task/@{tid}"}}) {
-    if (starts_with_path(path, prefix)) {
+    if (path_beneath(path, prefix)) {
       rest = std::string(path.substr(prefix.size()));
       return std::string(replacement);
     }
@@ -368,7 +358,7 @@ Result<Exported> export_apparmor(const plan::Plan& plan, const ExportOptions& op
     if (!(fs.handled & plan::kPathWrite)) {
       std::vector<std::string> why;
       for (const char* p : {"wpath", "cpath"})
-        if (has(plan.promises, p)) why.push_back(fmt::format("promise {}", p));
+        if (contains(plan.promises, p)) why.push_back(fmt::format("promise {}", p));
       const bool create = !(fs.handled & plan::kPathCreate);
       w.comment(fmt::format("Writing{} anywhere the user may ({})",
                             create ? ", creating and removing" : "", join(why, ", ")));
@@ -450,7 +440,7 @@ Result<Exported> export_apparmor(const plan::Plan& plan, const ExportOptions& op
   auto writes_under = [&](std::string_view dir) {
     for (const auto& r : fs.rules)
       if ((r.access & (plan::kPathWrite | plan::kPathCreate)) &&
-          r.source.rfind("[filesystem]", 0) == 0 && starts_with_path(r.path, dir))
+          r.source.rfind("[filesystem]", 0) == 0 && path_beneath(r.path, dir))
         return true;
     return false;
   };

@@ -23,16 +23,6 @@ namespace {
 
 using plan::Action;
 
-bool has(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-bool beneath(std::string_view path, std::string_view dir) {
-  if (dir == "/") return true;
-  return path == dir ||
-         (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
-}
-
 const plan::SyscallRule* find(const plan::SeccompPlan& s, std::string_view name) {
   for (const auto& r : s.rules)
     if (r.name == name) return &r;
@@ -50,7 +40,7 @@ bool allowed_unconditionally(const plan::SeccompPlan& s, std::string_view name) 
 }
 
 bool keeps(const plan::Plan& plan, std::string_view cap) {
-  return has(plan.capabilities, cap);
+  return contains(plan.capabilities, cap);
 }
 
 // What becomes of a syscall that least allows only with some arguments.
@@ -217,7 +207,7 @@ std::vector<std::string> unlisted_top_dirs(const plan::Plan& plan,
       std::error_code cec;
       std::string target = std::filesystem::canonical(r.path, cec).string();
       for (const std::string& p : {r.path, cec ? r.path : target})
-        if (beneath(p, dir) || beneath(dir, p)) covered = true;
+        if (path_beneath(p, dir) || path_beneath(dir, p)) covered = true;
     }
     if (!covered) out.push_back("-" + dir);
   }
@@ -226,7 +216,7 @@ std::vector<std::string> unlisted_top_dirs(const plan::Plan& plan,
 }
 
 bool is_proc_self(std::string_view p) {
-  return beneath(p, "/proc/self") || beneath(p, "/proc/thread-self");
+  return path_beneath(p, "/proc/self") || path_beneath(p, "/proc/thread-self");
 }
 
 }  // namespace
@@ -440,13 +430,13 @@ Result<Exported> export_systemd(const plan::Plan& plan, const ExportOptions& opt
   auto writes_under = [&](std::string_view dir) {
     for (const auto& r : fs.rules)
       if ((r.access & (plan::kPathWrite | plan::kPathCreate)) &&
-          r.source.rfind("[filesystem]", 0) == 0 && beneath(r.path, dir))
+          r.source.rfind("[filesystem]", 0) == 0 && path_beneath(r.path, dir))
         return true;
     return false;
   };
   auto any_rule_under = [&](std::string_view dir) {
     for (const auto& r : fs.rules)
-      if (beneath(r.path, dir)) return true;
+      if (path_beneath(r.path, dir)) return true;
     return false;
   };
   std::vector<std::string> writable;
@@ -464,7 +454,7 @@ Result<Exported> export_systemd(const plan::Plan& plan, const ExportOptions& opt
     for (const auto& r : fs.rules) {
       if (r.access & (plan::kPathWrite | plan::kPathCreate) || is_proc_self(r.path)) continue;
       for (const auto& wp : plan.namespaces.writable)
-        if (beneath(r.path, wp) && r.path != wp) read_only.push_back("-" + r.path);
+        if (path_beneath(r.path, wp) && r.path != wp) read_only.push_back("-" + r.path);
     }
     if (!read_only.empty()) {
       o.comment("Read-only paths beneath writable ones.");
@@ -500,7 +490,7 @@ Result<Exported> export_systemd(const plan::Plan& plan, const ExportOptions& opt
   } else {
     std::vector<std::string> why;
     for (const char* p : {"wpath", "cpath"})
-      if (has(plan.promises, p)) why.push_back(fmt::format("promise {}", p));
+      if (contains(plan.promises, p)) why.push_back(fmt::format("promise {}", p));
     o.comment(fmt::format("No [filesystem] paths and {}: writing anywhere the user may.",
                           join(why, ", ")));
     o.set("ProtectSystem", "no");
@@ -527,7 +517,7 @@ Result<Exported> export_systemd(const plan::Plan& plan, const ExportOptions& opt
                                                 "/dev/ptmx",   "/dev/pts",     "/dev/shm"};
   bool real_device = false;
   for (const auto& r : fs.rules)
-    if (beneath(r.path, "/dev") && r.path != "/dev" && !pseudo_devices.count(r.path))
+    if (path_beneath(r.path, "/dev") && r.path != "/dev" && !pseudo_devices.count(r.path))
       real_device = true;
   if (!real_device && !keeps(plan, "CAP_MKNOD") && !keeps(plan, "CAP_SYS_RAWIO")) {
     o.comment("Only pseudo devices (null, zero, random, tty, ...): no rule names another device.");

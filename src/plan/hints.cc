@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/text.h"
 #include "policy/catalog.h"
 
 namespace least::plan {
@@ -14,10 +15,6 @@ bool matches(const std::vector<policy::ArgCheck>& when, const std::array<uint64_
   return std::all_of(when.begin(), when.end(), [&](const policy::ArgCheck& c) {
     return c.arg < 6 && (args[c.arg] & c.mask) == c.value;
   });
-}
-
-bool has(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
 }
 
 }  // namespace
@@ -32,7 +29,7 @@ Hint hint_for(const Plan& plan, std::string_view syscall, const std::array<uint6
   // The first promise, in catalog order, that grants this call with these
   // arguments: the smallest change a person can make.
   for (const auto& p : policy::promise_catalog()) {
-    if (has(plan.promises, p.name)) continue;
+    if (contains(plan.promises, p.name)) continue;
     for (const auto& g : p.grants)
       if (g.syscall == syscall && matches(g.when, args))
         return {fmt::format("needs promise \"{}\"", p.name), "no promise"};

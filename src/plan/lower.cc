@@ -251,10 +251,6 @@ bool path_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-bool has(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
 void lower_filesystem(const policy::Policy& policy, Plan& plan) {
   const auto& fs = policy.filesystem;
   auto add = [&](const std::vector<policy::Located<std::string>>& paths, uint32_t access,
@@ -270,7 +266,7 @@ void lower_filesystem(const policy::Policy& policy, Plan& plan) {
     plan.filesystem.handled = kPathAll;
     for (const auto& r : kRuntimePaths)
       if (path_exists(r.path)) plan.filesystem.rules.push_back({r.path, r.access, r.why});
-    if (has(plan.promises, "tmppath"))
+    if (contains(plan.promises, "tmppath"))
       plan.filesystem.rules.push_back(
           {"/tmp", kPathRead | kPathWrite | kPathCreate, "promise tmppath: temporary files"});
     return;
@@ -279,21 +275,21 @@ void lower_filesystem(const policy::Policy& policy, Plan& plan) {
   // and Landlock holds it beneath "/" (reading and exec stay with seccomp).
   const auto& p = plan.promises;
   uint32_t handled = 0;
-  if (!has(p, "wpath") && !has(p, "cpath")) handled |= kPathWrite;
-  if (!has(p, "cpath")) handled |= kPathCreate;
-  if (!has(p, "cpath") && !has(p, "dpath")) handled |= kPathFifo;
-  if (!has(p, "cpath") && !has(p, "unix")) handled |= kPathSocket;
+  if (!contains(p, "wpath") && !contains(p, "cpath")) handled |= kPathWrite;
+  if (!contains(p, "cpath")) handled |= kPathCreate;
+  if (!contains(p, "cpath") && !contains(p, "dpath")) handled |= kPathFifo;
+  if (!contains(p, "cpath") && !contains(p, "unix")) handled |= kPathSocket;
   plan.filesystem.handled = handled;
   if (!handled) return;
   if (handled & kPathWrite)
     for (const auto& r : kRuntimePaths)
       if ((r.access & kPathWrite) && path_exists(r.path))
         plan.filesystem.rules.push_back({r.path, kPathWrite, r.why});
-  if (has(p, "tty"))
+  if (contains(p, "tty"))
     for (const char* dev : {"/dev/tty", "/dev/ptmx", "/dev/pts"})
       if (path_exists(dev))
         plan.filesystem.rules.push_back({dev, kPathWrite, "promise tty: terminals"});
-  if (has(p, "tmppath"))
+  if (contains(p, "tmppath"))
     plan.filesystem.rules.push_back(
         {"/tmp", kPathWrite | kPathCreate, "promise tmppath: temporary files"});
 }
@@ -309,12 +305,12 @@ void lower_network(const policy::Policy& policy, Plan& plan) {
   // so one hole does not open the network. With inet and listed ports, only
   // those ports.
   bool any_ports = !plan.network.connect.empty() || !plan.network.bind.empty();
-  plan.network.tcp_restricted = !has(plan.promises, "inet") || any_ports;
+  plan.network.tcp_restricted = !contains(plan.promises, "inet") || any_ports;
 }
 
 void lower_namespaces(const policy::Policy& policy, Plan& plan) {
   NamespacePlan& ns = plan.namespaces;
-  ns.net = !has(plan.promises, "inet") && !has(plan.promises, "dns");
+  ns.net = !contains(plan.promises, "inet") && !contains(plan.promises, "dns");
   ns.private_tmp = policy.isolation.private_tmp && policy.isolation.private_tmp->value;
   ns.read_only = plan.filesystem.restricted;
   for (const auto& r : plan.filesystem.rules)
