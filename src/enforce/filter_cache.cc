@@ -92,7 +92,8 @@ std::string seccomp_cache_key(const plan::SeccompPlan& plan) {
     key += fmt::format("{} {} {}", r.number, r.name, action(r.action));
     for (const auto& alt : r.alternatives) {
       key += " |";
-      for (const auto& c : alt) key += fmt::format(" {}&{:#x}=={:#x}", c.arg, c.mask, c.value);
+      for (const auto& c : alt)
+        key += fmt::format(" {}&{:#x}op{}{:#x}", c.arg, c.mask, static_cast<int>(c.op), c.value);
     }
     key += '\n';
   }

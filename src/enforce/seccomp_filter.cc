@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "base/unique_fd.h"
+#include "plan/conditions.h"
 
 namespace least::enforce {
 
@@ -22,6 +23,25 @@ struct CtxDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
 };
 using SeccompCtx = std::unique_ptr<void, CtxDeleter>;
+
+// libseccomp compares the whole 64-bit argument for these, as the Plan means.
+scmp_arg_cmp to_scmp(const plan::ArgCond& c) {
+  switch (c.op) {
+    case plan::Compare::kMaskedEq:
+      break;
+    case plan::Compare::kNe:
+      return {c.arg, SCMP_CMP_NE, c.value, 0};
+    case plan::Compare::kLt:
+      return {c.arg, SCMP_CMP_LT, c.value, 0};
+    case plan::Compare::kLe:
+      return {c.arg, SCMP_CMP_LE, c.value, 0};
+    case plan::Compare::kGt:
+      return {c.arg, SCMP_CMP_GT, c.value, 0};
+    case plan::Compare::kGe:
+      return {c.arg, SCMP_CMP_GE, c.value, 0};
+  }
+  return {c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value};
+}
 
 uint32_t to_scmp(const plan::Action& a) {
   switch (a.kind) {
@@ -83,13 +103,14 @@ Result<SeccompCtx> build(const plan::SeccompPlan& plan) {
       if (rc < 0) return scmp_error(fmt::format("add rule for {}", r.name), rc);
       continue;
     }
-    for (const auto& alt : r.alternatives) {
-      std::vector<scmp_arg_cmp> cmps;
-      for (const auto& c : alt) cmps.push_back({c.arg, SCMP_CMP_MASKED_EQ, c.mask, c.value});
-      rc = seccomp_rule_add_exact_array(ctx.get(), action, number,
-                                        static_cast<unsigned>(cmps.size()), cmps.data());
-      if (rc < 0) return scmp_error(fmt::format("add conditional rule for {}", r.name), rc);
-    }
+    for (const auto& alt : r.alternatives)
+      for (const auto& one : plan::one_check_per_argument(alt)) {
+        std::vector<scmp_arg_cmp> cmps;
+        for (const auto& c : one) cmps.push_back(to_scmp(c));
+        rc = seccomp_rule_add_exact_array(ctx.get(), action, number,
+                                          static_cast<unsigned>(cmps.size()), cmps.data());
+        if (rc < 0) return scmp_error(fmt::format("add conditional rule for {}", r.name), rc);
+      }
   }
   return ctx;
 }

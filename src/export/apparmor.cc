@@ -178,8 +178,10 @@ Families socket_families(const plan::Plan& plan) {
     std::optional<uint64_t> family;
     int type = -1;
     for (const auto& c : alt) {
-      if (c.arg == 0 && (c.mask & 0xffffffff) == 0xffffffff) family = c.value;
-      if (c.arg == 1 && c.mask == 0xf) type = static_cast<int>(c.value);
+      if (c.arg == 0 && c.op == plan::Compare::kMaskedEq && (c.mask & 0xffffffff) == 0xffffffff)
+        family = c.value;
+      if (c.arg == 1 && c.op == plan::Compare::kMaskedEq && c.mask == 0xf)
+        type = static_cast<int>(c.value);
     }
     if (!family) {
       f.any = true;

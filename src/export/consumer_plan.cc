@@ -11,7 +11,7 @@ plan::Action without_supervisor(plan::Action a) {
 }
 
 bool is_launcher_condition(const std::vector<plan::ArgCond>& conds) {
-  return conds.size() == 1 && conds[0].arg == 0 &&
+  return conds.size() == 1 && conds[0].arg == 0 && conds[0].op == plan::Compare::kMaskedEq &&
          conds[0].value == static_cast<uint64_t>(plan::kLauncherSocketFd);
 }
 

@@ -8,7 +8,9 @@
 // {op: EQ, value: datum} when the mask covers all 64 bits. A 32-bit mask
 // (int arguments) stays a 32-bit mask: the runtime's libseccomp then compiles
 // the very comparison least's own filter has, upper half ignored, so negative
-// ints (sign-extended by the caller) match the same way under both.
+// ints (sign-extended by the caller) match the same way under both. Other
+// operators (a policy's `when = "domain != AF_VSOCK"`) are written as
+// SCMP_CMP_NE, _LT, ... on the whole argument, as both filters compare them.
 #include "export/seccomp_json.h"
 
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <optional>
 #include <set>
 #include <tuple>
+
+#include "plan/conditions.h"
 
 namespace least::exporter {
 
@@ -59,33 +63,32 @@ bool same_action(const plan::Action& a, const plan::Action& b) {
   return a.kind == b.kind;
 }
 
-// One alternative with at most one condition per argument, sorted by
-// argument: runc ORs several conditions on the same argument (its legacy
-// reading of such entries), so they are merged here into one mask. nullopt
-// when the conditions contradict each other (the alternative never matches).
-std::optional<std::vector<plan::ArgCond>> normalize(const std::vector<plan::ArgCond>& alt) {
-  std::map<uint8_t, plan::ArgCond> by_arg;
-  for (const plan::ArgCond& c : alt) {
-    auto [it, inserted] = by_arg.try_emplace(c.arg, c);
-    if (inserted) {
-      it->second.value &= it->second.mask;
-      continue;
-    }
-    plan::ArgCond& m = it->second;
-    uint64_t common = m.mask & c.mask;
-    if ((m.value & common) != (c.value & common)) return std::nullopt;
-    m.mask |= c.mask;
-    m.value = (m.value | (c.value & c.mask)) & m.mask;
+const char* op_name(plan::Compare op) {
+  switch (op) {
+    case plan::Compare::kMaskedEq:
+      return "SCMP_CMP_MASKED_EQ";
+    case plan::Compare::kNe:
+      return "SCMP_CMP_NE";
+    case plan::Compare::kLt:
+      return "SCMP_CMP_LT";
+    case plan::Compare::kLe:
+      return "SCMP_CMP_LE";
+    case plan::Compare::kGt:
+      return "SCMP_CMP_GT";
+    case plan::Compare::kGe:
+      return "SCMP_CMP_GE";
   }
-  std::vector<plan::ArgCond> out;
-  for (auto& [arg, c] : by_arg) out.push_back(c);
-  return out;
+  return "SCMP_CMP_MASKED_EQ";
 }
 
 json arg_json(const plan::ArgCond& c) {
   json a = json::object();
   a["index"] = c.arg;
-  if (c.mask == ~uint64_t{0}) {
+  if (c.op != plan::Compare::kMaskedEq) {
+    a["value"] = c.value;
+    a["valueTwo"] = 0;
+    a["op"] = op_name(c.op);
+  } else if (c.mask == ~uint64_t{0}) {
     a["value"] = c.value;
     a["valueTwo"] = 0;
     a["op"] = "SCMP_CMP_EQ";
@@ -165,15 +168,14 @@ nlohmann::json seccomp_json(const ConsumerSeccomp& consumer, SeccompDialect dial
       g.second.push_back(r.name);
       continue;
     }
-    for (const auto& alt : r.alternatives) {
-      auto merged = normalize(alt);
-      if (!merged) continue;  // can never match
-      json e = entry({r.name}, r.action);
-      json args = json::array();
-      for (const plan::ArgCond& c : *merged) args.push_back(arg_json(c));
-      e["args"] = std::move(args);
-      conditional[key].push_back(std::move(e));
-    }
+    for (const auto& alt : r.alternatives)
+      for (const auto& merged : plan::one_check_per_argument(alt)) {  // none: can never match
+        json e = entry({r.name}, r.action);
+        json args = json::array();
+        for (const plan::ArgCond& c : merged) args.push_back(arg_json(c));
+        e["args"] = std::move(args);
+        conditional[key].push_back(std::move(e));
+      }
   }
   std::set<Key> keys;
   for (const auto& [k, g] : groups) keys.insert(k);

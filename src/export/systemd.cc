@@ -175,7 +175,8 @@ std::optional<std::vector<std::string>> socket_families(const plan::SeccompPlan&
   for (const auto& alt : r->alternatives) {
     std::optional<uint64_t> family;
     for (const auto& c : alt)
-      if (c.arg == 0 && (c.mask & 0xffffffff) == 0xffffffff) family = c.value;
+      if (c.arg == 0 && c.op == plan::Compare::kMaskedEq && (c.mask & 0xffffffff) == 0xffffffff)
+        family = c.value;
     if (!family) return std::nullopt;
     families.insert(*family);
   }

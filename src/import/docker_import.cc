@@ -13,6 +13,7 @@
 #include <set>
 
 #include "base/text.h"
+#include "plan/conditions.h"
 #include "policy/catalog.h"
 #include "policy/diagnostics.h"
 #include "policy/parser.h"
@@ -315,17 +316,16 @@ class Reader {
     return kernel_version(u.release);
   }
 
-  // One operator as the alternatives on one argument (masked equalities on
-  // 64 bits). An empty vector never matches; a mask of 0 always does.
-  Result<std::vector<plan::ArgCond>> condition(const json& a, const std::string& path,
-                                               uint8_t& index) {
+  // One condition as the profile writes it (the operator kept).
+  Result<plan::ArgCond> condition(const json& a, const std::string& path) {
     if (!a.is_object()) return bad(path, "expected {\"index\", \"value\", \"valueTwo\", \"op\"}");
     for (const auto& [key, value] : a.items())
       if (key != "index" && key != "value" && key != "valueTwo" && key != "op")
         return bad(join_path(path, key), "unknown key (expected index, value, valueTwo, op)");
     if (!a.contains("index") || !a["index"].is_number_unsigned() || a["index"].get<uint64_t>() > 5)
       return bad(join_path(path, "index"), "expected an argument index from 0 to 5");
-    index = static_cast<uint8_t>(a["index"].get<uint64_t>());
+    plan::ArgCond c;
+    c.arg = static_cast<uint8_t>(a["index"].get<uint64_t>());
     auto number = [&](const char* key) -> Result<uint64_t> {
       if (!a.contains(key) || a[key].is_null()) return uint64_t{0};
       if (!a[key].is_number_unsigned())
@@ -336,50 +336,34 @@ class Reader {
     if (!v1) return std::move(v1).error();
     auto v2 = number("valueTwo");
     if (!v2) return std::move(v2).error();
-    const uint64_t v = *v1, two = *v2;
     if (!a.contains("op") || !a["op"].is_string())
       return bad(join_path(path, "op"), "expected an operator such as \"SCMP_CMP_EQ\"");
     const std::string& op = a["op"].get_ref<const std::string&>();
-    constexpr uint64_t kAll = ~uint64_t{0};
-    std::vector<plan::ArgCond> out;
-    auto add = [&](uint64_t mask, uint64_t value) {
-      out.push_back(plan::ArgCond{index, mask, value & mask, {}});
-    };
-    // Prefixes of x < v: v's bits above a set bit i, bit i clear.
-    auto less_than = [&](uint64_t bound) {
-      for (int i = 63; i >= 0; --i)
-        if (bound >> i & 1) add(kAll << i, bound & ~(uint64_t{1} << i));
-    };
-    // Prefixes of x > v: v's bits above a clear bit i, bit i set.
-    auto greater_than = [&](uint64_t bound) {
-      for (int i = 63; i >= 0; --i)
-        if (!(bound >> i & 1)) add(kAll << i, bound | (uint64_t{1} << i));
-    };
+    c.value = *v1;
+    using plan::Compare;
+    static const std::pair<const char*, Compare> ordered[] = {{"SCMP_CMP_NE", Compare::kNe},
+                                                              {"SCMP_CMP_LT", Compare::kLt},
+                                                              {"SCMP_CMP_LE", Compare::kLe},
+                                                              {"SCMP_CMP_GT", Compare::kGt},
+                                                              {"SCMP_CMP_GE", Compare::kGe}};
     if (op == "SCMP_CMP_EQ") {
-      add(kAll, v);
+      c.mask = ~uint64_t{0};
     } else if (op == "SCMP_CMP_MASKED_EQ") {
       // libseccomp: (arg & datum_a) == datum_b; runtimes pass value, valueTwo.
-      if ((two & ~v) == 0) add(v, two);  // else it never matches
-    } else if (op == "SCMP_CMP_NE") {
-      for (int i = 63; i >= 0; --i) add(kAll << i, v ^ (uint64_t{1} << i));
-    } else if (op == "SCMP_CMP_LT") {
-      less_than(v);
-    } else if (op == "SCMP_CMP_LE") {
-      less_than(v);
-      add(kAll, v);
-    } else if (op == "SCMP_CMP_GT") {
-      greater_than(v);
-    } else if (op == "SCMP_CMP_GE") {
-      greater_than(v);
-      add(kAll, v);
+      c.mask = *v1;
+      c.value = *v2;
     } else {
-      return bad(join_path(path, "op"),
-                 fmt::format("unknown operator \"{}\" (expected SCMP_CMP_EQ, SCMP_CMP_NE, "
-                             "SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE or "
-                             "SCMP_CMP_MASKED_EQ)",
-                             op));
+      auto it = std::find_if(std::begin(ordered), std::end(ordered),
+                             [&](const auto& o) { return op == o.first; });
+      if (it == std::end(ordered))
+        return bad(join_path(path, "op"),
+                   fmt::format("unknown operator \"{}\" (expected SCMP_CMP_EQ, SCMP_CMP_NE, "
+                               "SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE or "
+                               "SCMP_CMP_MASKED_EQ)",
+                               op));
+      c.op = it->second;
     }
-    return out;
+    return c;
   }
 
   Status entry(const json& e, const std::string& path) {
@@ -421,6 +405,7 @@ class Reader {
 
     // Conditions: the product of each argument's alternatives.
     std::vector<std::vector<plan::ArgCond>> alternatives = {{}};
+    std::vector<plan::ArgCond> written;  // the same, operators kept
     bool never = false;
     if (e.contains("args") && !e["args"].is_null()) {
       const json& args = e["args"];
@@ -428,21 +413,22 @@ class Reader {
       if (!args.is_array()) return bad(ap, "expected an array of conditions");
       std::set<uint8_t> seen;
       for (size_t i = 0; i < args.size(); ++i) {
-        uint8_t index = 0;
-        auto options = condition(args[i], index_path(ap, i), index);
-        if (!options) return std::move(options).error();
-        if (!seen.insert(index).second)
+        auto c = condition(args[i], index_path(ap, i));
+        if (!c) return std::move(c).error();
+        if (!seen.insert(c->arg).second)
           return bad(index_path(ap, i),
                      fmt::format("a second condition on argument {}: runc ORs such conditions, "
                                  "crun and libseccomp AND them; write one entry per alternative",
-                                 index));
-        if (options->empty()) never = true;
-        bool always = std::any_of(options->begin(), options->end(),
-                                  [](const plan::ArgCond& c) { return c.mask == 0; });
+                                 c->arg));
+        auto options = plan::as_masked_equalities(*c);
+        if (options.empty()) never = true;
+        bool always = std::any_of(options.begin(), options.end(),
+                                  [](const plan::ArgCond& m) { return m.mask == 0; });
         if (always || never) continue;
+        written.push_back(*c);
         std::vector<std::vector<plan::ArgCond>> product;
         for (const auto& alt : alternatives)
-          for (const auto& c : *options) {
+          for (const auto& c : options) {
             product.push_back(alt);
             product.back().push_back(c);
           }
@@ -467,7 +453,10 @@ class Reader {
         r.name = name;
         r.action = *act;
         r.where = path;
-        if (!unconditional) r.alternatives = alternatives;
+        if (!unconditional) {
+          r.alternatives = alternatives;
+          r.written = {written};
+        }
         continue;
       }
       if (!same_action(r.action, *act))
@@ -477,11 +466,14 @@ class Reader {
       if (r.alternatives.empty()) continue;  // already unconditional
       if (unconditional) {
         r.alternatives.clear();
+        r.written.clear();
         continue;
       }
       for (const auto& alt : alternatives)
         if (std::find(r.alternatives.begin(), r.alternatives.end(), alt) == r.alternatives.end())
           r.alternatives.push_back(alt);
+      if (std::find(r.written.begin(), r.written.end(), written) == r.written.end())
+        r.written.push_back(written);
     }
     return ok_status();
   }
@@ -615,8 +607,11 @@ std::string toml_string(const std::string& s) {
   return json(s).dump();  // a JSON string is a TOML basic string for these names
 }
 
-std::string toml_list(const std::vector<std::string>& items, const std::string& key) {
-  if (items.empty()) return key + " = []\n";
+// `key = [...]` with `items` quoted, several to a line, then `tables` (inline
+// tables, already written) one to a line.
+std::string toml_list(const std::vector<std::string>& items, const std::string& key,
+                      const std::vector<std::string>& tables = {}) {
+  if (items.empty() && tables.empty()) return key + " = []\n";
   std::string out = key + " = [\n";
   std::string line = " ";
   for (const std::string& item : items) {
@@ -627,7 +622,9 @@ std::string toml_list(const std::vector<std::string>& items, const std::string& 
     }
     line += word;
   }
-  return out + line + "\n]\n";
+  if (line != " ") out += line + "\n";
+  for (const std::string& table : tables) out += "  " + table + ",\n";
+  return out + "]\n";
 }
 
 std::string comment_lines(const std::string& text, size_t width = 96) {
@@ -729,6 +726,7 @@ Result<ImportedPolicy> import_profile(std::string_view json_text, const ImportOp
   }
 
   // What the promises leave out.
+  std::vector<std::string> conditional_lines;  // { name = ..., when = ... }
   for (const auto& [name, rule] : allowed) {
     if (granted_fully.count(name)) continue;
     if (rule->alternatives.empty()) {
@@ -746,19 +744,23 @@ Result<ImportedPolicy> import_profile(std::string_view json_text, const ImportOp
           break;
         }
     if (exact) continue;
-    out.narrowed.push_back(name);
-    out.notes.push_back(fmt::format(
-        "{} ({}): the profile allows it under argument conditions that no promise matches "
-        "exactly and a policy cannot write; the policy allows {}",
-        name, rule->where,
-        g == granted.end() ? std::string("none of it") : "only what the promises grant (" + [&] {
-          std::vector<std::string> who;
-          for (const auto& p : out.promises)
-            for (const auto& gr : policy::find_promise(p)->grants)
-              if (gr.syscall == name && std::find(who.begin(), who.end(), p) == who.end())
-                who.push_back(p);
-          return join(who, ", ");
-        }() + ")"));
+    // The profile's own conditions: with the promises' grants (all inside
+    // them) they allow exactly what the profile does.
+    std::vector<std::string> when;
+    for (const auto& alt : rule->written) {
+      std::vector<std::string> checks;
+      for (const auto& c : alt)
+        checks.push_back(policy::render_check(name, {c.arg, c.mask, c.value, {}, c.op}));
+      when.push_back(join(checks, " && "));
+    }
+    out.conditional.push_back(name);
+    conditional_lines.push_back(fmt::format(
+        "{{ name = {}, when = {} }}", toml_string(name),
+        when.size() == 1 ? toml_string(when[0]) : [&] {
+          std::vector<std::string> quoted;
+          for (const auto& w : when) quoted.push_back(toml_string(w));
+          return "[" + join(quoted, ", ") + "]";
+        }()));
   }
 
   // Refusals answered otherwise than by the default, and the syscalls least
@@ -822,17 +824,15 @@ Result<ImportedPolicy> import_profile(std::string_view json_text, const ImportOp
       "Promises stand where every syscall and argument check they grant is one the profile "
       "allows; the rest is allowed by name. Beyond the profile, least also holds the files "
       "and ports the promises imply (Landlock) and drops every capability not kept below.");
-  if (!out.narrowed.empty())
-    t += comment_lines(
-        fmt::format("Narrower than the profile (argument conditions a policy cannot write): {}.",
-                    join(out.narrowed, ", ")));
   t += "\n";
   t += toml_list(out.promises, "promises");
-  if (!out.allow.empty() || !deny.empty() || !deny_default.empty()) {
+  if (!out.allow.empty() || !conditional_lines.empty() || !deny.empty() || !deny_default.empty()) {
     t += "\n[syscalls]\n";
-    if (!out.allow.empty()) {
-      t += "# Allowed by the profile and granted by none of the promises above.\n";
-      t += toml_list(out.allow, "allow");
+    if (!out.allow.empty() || !conditional_lines.empty()) {
+      t += comment_lines(
+          "Allowed by the profile and granted by none of the promises above; with `when`, only "
+          "under the profile's own argument conditions (any one of them).");
+      t += toml_list(out.allow, "allow", conditional_lines);
     }
     if (!deny.empty() || !deny_default.empty()) {
       t += "\n[syscalls.deny]\n";

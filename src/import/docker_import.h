@@ -2,9 +2,9 @@
 // policy. The profile is evaluated as a runtime would on this host (its
 // includes/excludes for the architecture, the granted capabilities and the
 // kernel), then written as promises where a promise fits exactly and as
-// [syscalls] allow/deny for the rest. A policy can only narrow a profile,
-// never widen it: what a promise or a name cannot say exactly is left out
-// and reported.
+// [syscalls] allow/deny for the rest, with the profile's own argument
+// conditions where no promise matches them exactly. What a policy cannot say
+// (conditional refusals, other architectures) is left out and reported.
 #pragma once
 
 #include <string>
@@ -30,9 +30,12 @@ struct ImportOptions {
 struct ProfileRule {
   std::string name;
   plan::Action action;
-  // Empty: unconditional. Otherwise any one alternative (conditions ANDed);
-  // SCMP_CMP_NE/LT/LE/GT/GE are rewritten as masked equalities on 64 bits.
+  // Empty: unconditional. Otherwise any one alternative (conditions ANDed),
+  // rewritten as masked equalities on 64 bits for set arithmetic.
   std::vector<std::vector<plan::ArgCond>> alternatives;
+  // The same alternatives as the profile writes them (one per entry, the
+  // operators kept), for a policy's `when`.
+  std::vector<std::vector<plan::ArgCond>> written;
   std::string where;  // "syscalls[3]", the first entry naming it
 };
 
@@ -51,9 +54,9 @@ struct ImportedPolicy {
   std::string toml;                   // loads with `least explain -p`
   std::vector<std::string> promises;  // inferred
   std::vector<std::string> allow;     // [syscalls] allow
-  // Syscalls the profile allows under conditions that neither a promise nor
-  // a name can say exactly: the policy allows less (or nothing) of them.
-  std::vector<std::string> narrowed;
+  // Syscalls the profile allows under argument conditions no promise grants
+  // exactly: [syscalls] allow with the profile's own `when`.
+  std::vector<std::string> conditional;
   std::vector<std::string> notes;
 };
 

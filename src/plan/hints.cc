@@ -13,7 +13,7 @@ namespace {
 
 bool matches(const std::vector<policy::ArgCheck>& when, const std::array<uint64_t, 6>& args) {
   return std::all_of(when.begin(), when.end(), [&](const policy::ArgCheck& c) {
-    return c.arg < 6 && (args[c.arg] & c.mask) == c.value;
+    return c.arg < 6 && policy::check_holds(c, args[c.arg]);
   });
 }
 

@@ -139,9 +139,39 @@ std::vector<std::vector<ArgCond>> every_ioctl_but_terminal_injection() {
   return alternatives;
 }
 
+// Whether `alt` pins the request to one value that is not TIOCSTI or
+// TIOCLINUX (as every catalog grant does).
+bool names_a_safe_request(const std::vector<ArgCond>& alt) {
+  for (const auto& c : alt)
+    if (c.arg == 1 && c.op == Compare::kMaskedEq && (c.mask & 0xffffffff) == 0xffffffff &&
+        (c.value & 0xffffffff) != TIOCSTI && (c.value & 0xffffffff) != TIOCLINUX)
+      return true;
+  return false;
+}
+
+// ioctl's alternatives with TIOCSTI and TIOCLINUX taken out of each one that
+// could let them through (an unconditional allow, or a policy's `when`).
+std::vector<std::vector<ArgCond>> without_terminal_injection(
+    const std::vector<std::vector<ArgCond>>& alternatives) {
+  const auto safe = every_ioctl_but_terminal_injection();
+  if (alternatives.empty()) return safe;
+  std::vector<std::vector<ArgCond>> out;
+  for (const auto& alt : alternatives) {
+    if (names_a_safe_request(alt)) {
+      out.push_back(alt);
+      continue;
+    }
+    for (const auto& s : safe) {
+      out.push_back(alt);
+      out.back().insert(out.back().end(), s.begin(), s.end());
+    }
+  }
+  return out;
+}
+
 std::vector<ArgCond> conditions_of(const policy::SyscallGrant& g) {
   std::vector<ArgCond> out;
-  for (const auto& c : g.when) out.push_back({c.arg, c.mask, c.value, c.text});
+  for (const auto& c : g.when) out.push_back({c.arg, c.mask, c.value, c.text, c.op});
   return out;
 }
 
@@ -164,6 +194,14 @@ void lower_syscalls(const policy::Policy& policy, Plan& plan) {
     for (const auto& g : p->grants) b.allow(g.syscall, conditions_of(g), "promise " + name);
   }
   for (const auto& a : policy.syscalls.allow) b.allow(a.value, {}, "[syscalls] allow");
+  for (const auto& a : policy.syscalls.allow_when)
+    for (const auto& w : a.when) {
+      auto checks = policy::parse_condition(a.name.value, w.value);  // validated already
+      if (!checks) continue;
+      std::vector<ArgCond> conds;
+      for (const auto& c : *checks) conds.push_back({c.arg, c.mask, c.value, c.text, c.op});
+      b.allow(a.name.value, conds, "[syscalls] allow when");
+    }
 
   // Explicit denials override every grant.
   for (const auto& d : policy.syscalls.deny) {
@@ -207,8 +245,8 @@ void lower_syscalls(const policy::Policy& policy, Plan& plan) {
   plan.seccomp = b.finish();
   plan.seccomp.arch = arch;
   for (auto& r : plan.seccomp.rules)
-    if (r.name == "ioctl" && r.action.kind == Action::Kind::kAllow && !r.conditional())
-      r.alternatives = every_ioctl_but_terminal_injection();
+    if (r.name == "ioctl" && r.action.kind == Action::Kind::kAllow)
+      r.alternatives = without_terminal_injection(r.alternatives);
 }
 
 void lower_limits(const policy::Policy& policy, Plan& plan) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/syscall_condition.h"
 #include "sys/syscall_table.h"
 
 namespace least::plan {
@@ -28,14 +29,18 @@ struct Action {
   bool operator==(const Action&) const = default;
 };
 
-// (arg & mask) == value, on the 64-bit argument.
+// (arg & mask) == value on the 64-bit argument, or with another `op` the
+// whole argument compared with value (policy/syscall_condition.h).
+using Compare = policy::Compare;
 struct ArgCond {
   uint8_t arg = 0;
   uint64_t mask = 0;
   uint64_t value = 0;
   std::string text;  // "domain == AF_INET"
+  Compare op = Compare::kMaskedEq;
   bool operator==(const ArgCond& o) const {
-    return arg == o.arg && mask == o.mask && value == o.value;
+    return arg == o.arg && op == o.op && value == o.value &&
+           (op != Compare::kMaskedEq || mask == o.mask);
   }
 };
 

@@ -10,17 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace least::policy {
+#include "policy/syscall_condition.h"
 
-// One check on one syscall argument: (arg & mask) == value. Integer-typed
-// arguments use mask 0xffffffff because the kernel truncates them to 32 bits
-// (comparing all 64 bits would let 0x1_00005412 past a TIOCSTI check).
-struct ArgCheck {
-  uint8_t arg = 0;
-  uint64_t mask = 0;
-  uint64_t value = 0;
-  std::string text;  // for people: "domain == AF_INET", "flags & CLONE_NEW* == 0"
-};
+namespace least::policy {
 
 // A syscall a promise grants, unconditionally (`when` empty) or only when all
 // checks in `when` hold. Several grants of one syscall are alternatives.

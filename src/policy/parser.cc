@@ -25,6 +25,7 @@
 
 #include "base/text.h"
 #include "policy/catalog.h"
+#include "policy/syscall_condition.h"
 #include "sys/syscall_table.h"
 
 namespace least::policy {
@@ -171,6 +172,56 @@ constexpr std::array<std::string_view, 6> kLimitsKeys = {"processes", "memory", 
 constexpr std::array<std::string_view, 2> kIsolationKeys = {"capabilities", "private_tmp"};
 constexpr std::array<std::string_view, 2> kSyscallsKeys = {"allow", "deny"};
 
+// allow = ["getpid", { name = "socket", when = "domain != AF_VSOCK" }]; a
+// `when` may also be a list of alternatives.
+void read_allow(TableReader& syscalls, const std::string& file, Policy& policy,
+                Diagnostics& diags) {
+  const toml::node* node = syscalls.node("allow");
+  if (!node) return;
+  const char* expected = "an array of syscall names or { name = ..., when = ... } tables";
+  auto one = [&](const toml::node& item) {
+    if (auto s = item.as_string()) {
+      policy.syscalls.allow.push_back({s->get(), origin_of(item, file)});
+      return;
+    }
+    const toml::table* t = item.as_table();
+    if (!t) {
+      syscalls.type_error(item, "allow", "a syscall name or { name = ..., when = ... }");
+      return;
+    }
+    TableReader r(*t, "syscalls.allow", file, diags);
+    static constexpr std::array<std::string_view, 2> keys = {"name", "when"};
+    r.check_keys(keys);
+    const toml::node* name = t->get("name");
+    if (!name || !name->as_string()) {
+      diags.error(origin_of(item, file), "a conditional allow needs name = \"SYSCALL\"",
+                  "for example { name = \"socket\", when = \"domain != AF_VSOCK\" }");
+      return;
+    }
+    ConditionalAllow a;
+    a.name = {name->as_string()->get(), origin_of(*name, file)};
+    a.when = r.strings("when");
+    if (a.when.empty()) {
+      diags.error(a.name.origin,
+                  fmt::format("the conditional allow of {} has no condition", quoted(a.name.value)),
+                  fmt::format("add when = \"arg0 == 1\", or write just \"{}\" to allow it "
+                              "outright",
+                              a.name.value));
+      return;
+    }
+    policy.syscalls.allow_when.push_back(std::move(a));
+  };
+  if (auto arr = node->as_array()) {
+    for (const auto& item : *arr) one(item);
+    return;
+  }
+  if (node->as_string() || node->as_table()) {
+    one(*node);
+    return;
+  }
+  syscalls.type_error(*node, "allow", expected);
+}
+
 void read_deny(TableReader& syscalls, const std::string& file, Policy& policy, Diagnostics& diags) {
   const toml::node* node = syscalls.node("deny");
   if (!node) return;
@@ -272,7 +323,7 @@ std::optional<Policy> parse_policy_text(std::string_view text, const std::string
   if (auto t = top.subtable("syscalls")) {
     TableReader r(*t, "syscalls", file, diags);
     r.check_keys(kSyscallsKeys);
-    policy.syscalls.allow = r.strings("allow");
+    read_allow(r, file, policy, diags);
     read_deny(r, file, policy, diags);
   }
 
@@ -374,6 +425,14 @@ void validate_syscalls(const Policy& policy, Diagnostics& diags) {
     check_syscall_name(s, diags);
     allowed.insert(s.value);
   }
+  for (const auto& a : policy.syscalls.allow_when) {
+    check_syscall_name(a.name, diags);
+    allowed.insert(a.name.value);
+    for (const auto& w : a.when)
+      if (auto parsed = parse_condition(a.name.value, w.value); !parsed)
+        diags.error(w.origin, parsed.error().message,
+                    "see \"Conditions\" in docs/policy.md for the grammar");
+  }
   for (const auto& d : policy.syscalls.deny) {
     check_syscall_name(d.name, diags);
     if (allowed.count(d.name.value)) {
@@ -452,7 +511,8 @@ void validate_isolation(const Policy& policy, Diagnostics& diags) {
 }  // namespace
 
 void validate_policy(const Policy& policy, Diagnostics& diags, const ValidateOptions& options) {
-  if (policy.promises_declared && policy.promises.empty() && policy.syscalls.allow.empty())
+  if (policy.promises_declared && policy.promises.empty() && policy.syscalls.allow.empty() &&
+      policy.syscalls.allow_when.empty())
     diags.warning(policy.promises_origin,
                   "the policy makes no promises: the program may not even write or exit",
                   "add promises, at least \"stdio\"");

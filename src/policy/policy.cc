@@ -36,6 +36,7 @@ void merge_into(Policy& base, const Policy& extra) {
   append(base.isolation.capabilities, extra.isolation.capabilities);
   override_if_set(base.isolation.private_tmp, extra.isolation.private_tmp);
   append(base.syscalls.allow, extra.syscalls.allow);
+  append(base.syscalls.allow_when, extra.syscalls.allow_when);
   append(base.syscalls.deny, extra.syscalls.deny);
 }
 

@@ -57,8 +57,17 @@ struct Isolation {
   std::optional<Located<bool>> private_tmp;        // fresh /tmp and /dev/shm
 };
 
+// `{ name = "socket", when = "domain != AF_VSOCK" }` in `[syscalls] allow`:
+// the syscall is allowed when any one condition holds
+// (policy/syscall_condition.h has their grammar).
+struct ConditionalAllow {
+  Located<std::string> name;
+  std::vector<Located<std::string>> when;
+};
+
 struct Syscalls {
   std::vector<Located<std::string>> allow;
+  std::vector<ConditionalAllow> allow_when;
   std::vector<SyscallDeny> deny;
 };
 

@@ -31,6 +31,7 @@ const Policy kPolicies[] = {
     {"client", {"--promise", "stdio rpath inet dns"}},
     {"worker", {"--promise", "stdio rpath wpath cpath proc thread unix tmppath flock"}},
     {"server", {"--promise", "stdio inet", "--bind", "tcp:47611"}},
+    {"conditions", {"-p", LEAST_SOURCE_DIR "/tests/exports/conditions.least.toml"}},
 };
 
 struct Call {
@@ -117,12 +118,17 @@ const Difference kDifferences[] = {
     {"client", "execve", {kRunc, kCrun, kBwrap}, "OK", "as above: exec is not in client"},
     {"server", "execve", {kRunc, kCrun, kBwrap}, "OK", "as above: exec is not in server"},
     {"worker", "execve", {kRunc, kCrun, kBwrap}, "OK", "as above: exec is not in worker"},
+    {"conditions", "execve", {kRunc, kCrun, kBwrap}, "OK", "as above: exec is not promised"},
     // Reading /proc/self/status needs open: refused without rpath, except
     // with the exact flags runc needs after installing the filter.
     {"stdio", "open-read", {kRunc, kCrun}, "OK", kRuncStart},
     {"stdio", "open-write", {kRunc, kCrun}, "OK", kRuncStart},
     {"stdio", "no-new-privs", {kRunc, kCrun}, "OK 1", kRuncStart},
     {"stdio", "capabilities", {kRunc, kCrun}, "OK 0000000000000000", kRuncStart},
+    {"conditions", "open-read", {kRunc, kCrun}, "OK", kRuncStart},
+    {"conditions", "open-write", {kRunc, kCrun}, "OK", kRuncStart},
+    {"conditions", "no-new-privs", {kRunc, kCrun}, "OK 1", kRuncStart},
+    {"conditions", "capabilities", {kRunc, kCrun}, "OK 0000000000000000", kRuncStart},
     {"server", "open-read", {kRunc, kCrun}, "OK", kRuncStart},
     {"server", "open-write", {kRunc, kCrun}, "OK", kRuncStart},
     {"server", "no-new-privs", {kRunc, kCrun}, "OK 1", kRuncStart},

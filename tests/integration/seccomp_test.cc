@@ -129,6 +129,69 @@ TEST(SyscallsAllow, NamedSyscallOutsideEveryPromise) {
   EXPECT_EQ(allowed.out, "ERRNO EINVAL\n") << allowed.describe();
 }
 
+// [syscalls] allow with `when`: the conditions decide, in a real child, and
+// every refusal reaches the supervisor.
+TEST(SyscallsAllowWhen, ConditionsDecide) {
+  TempDir dir;
+  const std::string policy =
+      "promises = [\"stdio\"]\n"
+      "[syscalls]\n"
+      "allow = [\n"
+      "  { name = \"socket\", when = [\"domain == AF_UNIX\",\n"
+      "                             \"domain >= AF_INET6 && domain != AF_PACKET\"] },\n"
+      "]\n";
+  struct Case {
+    std::vector<std::string> args;
+    bool allowed;
+  };
+  for (const Case& c : std::vector<Case>{{{"socket", "AF_UNIX", "SOCK_STREAM"}, true},
+                                         {{"socket", "AF_INET", "SOCK_STREAM"}, false},
+                                         {{"socket", "AF_INET6", "SOCK_DGRAM"}, true},
+                                         {{"socket", "AF_PACKET", "SOCK_RAW"}, false},
+                                         {{"socket", "AF_NETLINK", "SOCK_RAW"}, true}}) {
+    auto r = run_with_policy(dir, policy, c.args);
+    SCOPED_TRACE(c.args[1]);
+    EXPECT_EQ(r.out, c.allowed ? "OK\n" : "ERRNO EPERM\n") << r.describe();
+    EXPECT_EQ(has_line_starting_with(r.err, "least: blocked socket("), !c.allowed) << r.describe();
+  }
+}
+
+#if defined(__x86_64__)
+// Orderings and != compare the whole 64-bit argument, as seccomp profiles do.
+TEST(SyscallsAllowWhen, OrderingsCompareAll64Bits) {
+  TempDir dir;
+  auto personality = [&](const std::string& when, const std::string& value) {
+    return run_with_policy(dir,
+                           "promises = [\"stdio\"]\n[syscalls]\nallow = [{ name = "
+                           "\"personality\", when = \"" +
+                               when + "\" }]\n",
+                           {"raw", "135", value});
+  };
+  // ADDR_NO_RANDOMIZE (0x40000) is in no promise; the kernel reads the low
+  // 32 bits, so 0x100040000 sets it too, but the filter sees 64.
+  EXPECT_EQ(personality("persona <= ADDR_NO_RANDOMIZE", "0x40000").out, "OK\n");
+  auto above = personality("persona <= ADDR_NO_RANDOMIZE", "0x100040000");
+  EXPECT_EQ(above.out, "ERRNO EPERM\n") << above.describe();
+  EXPECT_TRUE(has_line_starting_with(above.err, "least: blocked personality(")) << above.describe();
+  EXPECT_EQ(personality("persona > 0x40000", "0x100040000").out, "OK\n");
+  EXPECT_EQ(personality("persona != 0x40000", "0x40000").out, "ERRNO EPERM\n");
+  EXPECT_EQ(personality("persona & 0xffffffff == 0x40000", "0x100040000").out, "OK\n");
+}
+#endif
+
+// ioctl allowed under any condition still never reaches TIOCSTI.
+TEST(SyscallsAllowWhen, IoctlNeverReachesTerminalInjection) {
+  TempDir dir;
+  const std::string policy =
+      "promises = [\"stdio\"]\n[syscalls]\nallow = [{ name = \"ioctl\", when = \"request >= "
+      "0\" }]\n";
+  auto sti = run_with_policy(dir, policy, {"ioctl", "TIOCSTI"});
+  EXPECT_EQ(sti.out, "ERRNO EPERM\n") << sti.describe();
+  EXPECT_TRUE(has_line_starting_with(sti.err, "least: blocked ioctl(")) << sti.describe();
+  auto fioclex = run_with_policy(dir, policy, {"ioctl", "FIOCLEX"});
+  EXPECT_EQ(fioclex.out, "OK\n") << fioclex.describe();
+}
+
 #if defined(__x86_64__)
 TEST(OtherAbis, I386SyscallKillsUnderLeastAndWorksOutside) {
   auto outside = spawn(probe({"int80-getpid"}));

@@ -243,5 +243,48 @@ TEST(Parser, NonAsciiTextIsSafeEverywhere) {
   EXPECT_FALSE(fuzzed.policy);
 }
 
+TEST(Parser, ConditionalAllow) {
+  auto r = parse(R"(promises = ["stdio"]
+[syscalls]
+allow = ["mincore",
+         { name = "socket", when = "domain != AF_VSOCK" },
+         { name = "personality", when = ["persona == 0", "persona == 8"] }]
+)");
+  ASSERT_TRUE(r.policy) << r.diags.render();
+  EXPECT_FALSE(r.diags.has_errors()) << r.diags.render();
+  const Policy& p = *r.policy;
+  ASSERT_EQ(p.syscalls.allow.size(), 1u);
+  EXPECT_EQ(p.syscalls.allow[0].value, "mincore");
+  ASSERT_EQ(p.syscalls.allow_when.size(), 2u);
+  EXPECT_EQ(p.syscalls.allow_when[0].name.value, "socket");
+  EXPECT_EQ(p.syscalls.allow_when[0].when[0].value, "domain != AF_VSOCK");
+  EXPECT_EQ(p.syscalls.allow_when[1].when.size(), 2u);
+  EXPECT_EQ(p.syscalls.allow_when[1].when[1].origin.line, 5u);
+}
+
+TEST(Parser, ConditionalAllowErrorsPointAtTheCondition) {
+  auto bad = parse(R"(promises = ["stdio"]
+[syscalls]
+allow = [{ name = "socket", when = "famliy == 1" }]
+)");
+  ASSERT_TRUE(bad.diags.has_errors());
+  std::string text = bad.diags.render();
+  EXPECT_NE(text.find("t.least.toml:3:36: condition \"famliy == 1\" on socket: unknown argument"),
+            std::string::npos)
+      << text;
+  for (const char* policy :
+       {"[syscalls]\nallow = [{ name = \"socket\" }]\n",                       // no when
+        "[syscalls]\nallow = [{ when = \"arg0 == 1\" }]\n",                    // no name
+        "[syscalls]\nallow = [{ name = \"sockt\", when = \"arg0 == 1\" }]\n",  // unknown
+        "[syscalls]\nallow = [{ name = \"socket\", when = 1 }]\n",             // not a string
+        "[syscalls]\nallow = [{ name = \"socket\", when = \"arg0 == 1\", why = 1 }]\n",
+        "[syscalls]\nallow = [{ name = \"ptrace\", when = \"arg0 == 0\" }]\n"
+        "deny = [\"ptrace\"]\n",  // allowed and denied
+        "[syscalls]\nallow = [1]\n"}) {
+    auto r = parse(policy);
+    EXPECT_TRUE(r.diags.has_errors()) << policy;
+  }
+}
+
 }  // namespace
 }  // namespace least::policy
