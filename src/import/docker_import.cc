@@ -403,15 +403,17 @@ class Reader {
       return bad(join_path(path, "names"), "missing");
     }
 
-    // Conditions: the product of each argument's alternatives.
-    std::vector<std::vector<plan::ArgCond>> alternatives = {{}};
-    std::vector<plan::ArgCond> written;  // the same, operators kept
+    // Conditions as written (operators kept). Those that always hold are
+    // dropped; the set arithmetic below works on their masked rewriting, so
+    // its size is bounded here.
+    std::vector<plan::ArgCond> conds;
     bool never = false;
     if (e.contains("args") && !e["args"].is_null()) {
       const json& args = e["args"];
       std::string ap = join_path(path, "args");
       if (!args.is_array()) return bad(ap, "expected an array of conditions");
       std::set<uint8_t> seen;
+      size_t expanded = 1;
       for (size_t i = 0; i < args.size(); ++i) {
         auto c = condition(args[i], index_path(ap, i));
         if (!c) return std::move(c).error();
@@ -425,16 +427,10 @@ class Reader {
         bool always = std::any_of(options.begin(), options.end(),
                                   [](const plan::ArgCond& m) { return m.mask == 0; });
         if (always || never) continue;
-        written.push_back(*c);
-        std::vector<std::vector<plan::ArgCond>> product;
-        for (const auto& alt : alternatives)
-          for (const auto& c : options) {
-            product.push_back(alt);
-            product.back().push_back(c);
-          }
-        if (product.size() > 4096)
+        conds.push_back(*c);
+        expanded *= options.size();
+        if (expanded > 4096)
           return bad(ap, "these conditions expand to more than 4096 comparisons");
-        alternatives = std::move(product);
       }
     }
     auto ok = applies(e, path);
@@ -445,7 +441,7 @@ class Reader {
       return ok_status();
     }
     if (same_action(*act, out_.default_action)) return ok_status();  // repeats the default
-    const bool unconditional = alternatives.size() == 1 && alternatives[0].empty();
+    const bool unconditional = conds.empty();
     for (const std::string& name : names) {
       auto [it, inserted] = rules_.try_emplace(name);
       ProfileRule& r = it->second;
@@ -453,10 +449,7 @@ class Reader {
         r.name = name;
         r.action = *act;
         r.where = path;
-        if (!unconditional) {
-          r.alternatives = alternatives;
-          r.written = {written};
-        }
+        if (!unconditional) r.alternatives = {conds};
         continue;
       }
       if (!same_action(r.action, *act))
@@ -466,14 +459,10 @@ class Reader {
       if (r.alternatives.empty()) continue;  // already unconditional
       if (unconditional) {
         r.alternatives.clear();
-        r.written.clear();
         continue;
       }
-      for (const auto& alt : alternatives)
-        if (std::find(r.alternatives.begin(), r.alternatives.end(), alt) == r.alternatives.end())
-          r.alternatives.push_back(alt);
-      if (std::find(r.written.begin(), r.written.end(), written) == r.written.end())
-        r.written.push_back(written);
+      if (std::find(r.alternatives.begin(), r.alternatives.end(), conds) == r.alternatives.end())
+        r.alternatives.push_back(conds);
     }
     return ok_status();
   }
@@ -595,11 +584,12 @@ bool admits(const Cover& cover, const Box& g) {
 Cover cover_of(const std::vector<std::vector<plan::ArgCond>>& alternatives) {
   if (alternatives.empty()) return std::nullopt;
   std::vector<Box> boxes;
-  for (auto alt : alternatives) {
-    for (auto& c : alt)
-      if (c.mask == 0xffffffff) c.mask = ~uint64_t{0};  // as as_64_bits does for the catalog
-    if (auto b = box_of(alt)) boxes.push_back(*b);
-  }
+  for (const auto& written : alternatives)
+    for (auto alt : plan::as_masked_equalities(written)) {
+      for (auto& c : alt)
+        if (c.mask == 0xffffffff) c.mask = ~uint64_t{0};  // as as_64_bits does for the catalog
+      if (auto b = box_of(alt)) boxes.push_back(*b);
+    }
   return boxes;
 }
 
@@ -737,9 +727,10 @@ Result<ImportedPolicy> import_profile(std::string_view json_text, const ImportOp
     auto g = granted.find(name);
     if (g != granted.end()) promised = cover_of(g->second);
     bool exact = g != granted.end();
+    const Cover allowed_by_profile = cover_of(rule->alternatives);  // not nullopt: conditional
     if (exact)
-      for (const auto& alt : rule->alternatives)
-        if (auto box = cover_of({alt}); box && !box->empty() && !admits(promised, box->front())) {
+      for (const Box& box : *allowed_by_profile)
+        if (!admits(promised, box)) {
           exact = false;
           break;
         }
@@ -747,7 +738,7 @@ Result<ImportedPolicy> import_profile(std::string_view json_text, const ImportOp
     // The profile's own conditions: with the promises' grants (all inside
     // them) they allow exactly what the profile does.
     std::vector<std::string> when;
-    for (const auto& alt : rule->written) {
+    for (const auto& alt : rule->alternatives) {
       std::vector<std::string> checks;
       for (const auto& c : alt)
         checks.push_back(policy::render_check(name, {c.arg, c.mask, c.value, {}, c.op}));

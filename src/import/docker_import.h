@@ -31,11 +31,8 @@ struct ProfileRule {
   std::string name;
   plan::Action action;
   // Empty: unconditional. Otherwise any one alternative (conditions ANDed),
-  // rewritten as masked equalities on 64 bits for set arithmetic.
+  // one per entry, as the profile writes them (operators kept).
   std::vector<std::vector<plan::ArgCond>> alternatives;
-  // The same alternatives as the profile writes them (one per entry, the
-  // operators kept), for a policy's `when`.
-  std::vector<std::vector<plan::ArgCond>> written;
   std::string where;  // "syscalls[3]", the first entry naming it
 };
 

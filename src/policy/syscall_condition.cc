@@ -254,7 +254,6 @@ class ConditionParser {
 
  private:
   Result<ArgCheck> one_check() {
-    size_t start = pos_;
     skip_space();
     std::string word = identifier();
     if (word.empty())
@@ -288,7 +287,6 @@ class ConditionParser {
         return error(fmt::format("{:#x} has bits outside the mask {:#x}: it never matches", c.value,
                                  c.mask));
     }
-    (void)start;
     c.text = render_check(syscall_, c);
     return c;
   }

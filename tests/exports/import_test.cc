@@ -15,6 +15,7 @@
 #include "enforce/seccomp_filter.h"
 #include "export/export.h"
 #include "import/docker_import.h"
+#include "plan/conditions.h"
 #include "plan/lower.h"
 #include "plan_of.h"
 #include "policy/parser.h"
@@ -200,7 +201,12 @@ TEST(Import, OperatorsMeanWhatLibseccompMeans) {
           rule.name = r.name;
           rule.number = *sys::syscall_number(r.name, sc.arch);
           rule.action = r.action;
-          rule.alternatives = written ? r.written : r.alternatives;
+          if (written) {
+            rule.alternatives = r.alternatives;
+          } else {
+            for (const auto& alt : r.alternatives)
+              for (auto& m : plan::as_masked_equalities(alt)) rule.alternatives.push_back(m);
+          }
           sc.rules.push_back(rule);
         }
         std::sort(sc.rules.begin(), sc.rules.end(),
