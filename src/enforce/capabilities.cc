@@ -40,6 +40,7 @@ uint64_t combine(uint32_t lo, uint32_t hi) {
 }  // namespace
 
 int apply_capabilities(const CapabilityPlan& plan) noexcept {
+  if (plan.keep_all) return 0;
   CapState s;
   if (syscall(SYS_capget, &s.header, s.data) != 0) return errno;
   const uint64_t effective = combine(s.data[0].effective, s.data[1].effective);

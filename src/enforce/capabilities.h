@@ -14,6 +14,9 @@ namespace least::enforce {
 struct CapabilityPlan {
   uint64_t keep = 0;  // bit N: keep capability N
   int last_cap = 0;   // /proc/sys/kernel/cap_last_cap
+  // Leave every set as it is (least learn: the program runs as it would
+  // without least, so that what it needs can be seen).
+  bool keep_all = false;
 };
 
 Result<CapabilityPlan> prepare_capabilities(const std::vector<std::string>& keep);

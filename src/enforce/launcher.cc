@@ -65,10 +65,14 @@ class SignalForwarding {
   }
   // Signals from the terminal already reached the program's process group;
   // only signals sent by a process (kill) are passed on.
-  void forward_pending(pid_t child) {
+  void forward_pending(pid_t child, const LaunchRequest& request) {
     struct signalfd_siginfo si;
-    while (read(fd_.get(), &si, sizeof si) == sizeof si)
-      if (si.ssi_code != SI_KERNEL) kill(child, static_cast<int>(si.ssi_signo));
+    while (read(fd_.get(), &si, sizeof si) == sizeof si) {
+      const bool from_terminal = si.ssi_code == SI_KERNEL;
+      if (request.on_signal)
+        request.on_signal(static_cast<int>(si.ssi_signo), from_terminal, child);
+      if (!from_terminal) kill(child, static_cast<int>(si.ssi_signo));
+    }
   }
   ~SignalForwarding() {
     if (blocked_) sigprocmask(SIG_SETMASK, &old_, nullptr);
@@ -162,9 +166,11 @@ Result<int> run_confined(const LaunchRequest& request) {
   for (auto& a : argv_storage) setup.argv.push_back(a.data());
   setup.argv.push_back(nullptr);
   setup.plan = &plan;
-  setup.prog.len = static_cast<unsigned short>(request.filter->code.size());
-  setup.prog.filter = const_cast<sock_filter*>(request.filter->code.data());
-  setup.listener = request.filter->needs_listener;
+  if (request.filter) {  // none: no seccomp filter at all
+    setup.prog.len = static_cast<unsigned short>(request.filter->code.size());
+    setup.prog.filter = const_cast<sock_filter*>(request.filter->code.data());
+    setup.listener = request.filter->needs_listener;
+  }
   setup.landlock = request.landlock;
   setup.capabilities = request.capabilities;
   setup.rlimits = rlimits;
@@ -178,7 +184,7 @@ Result<int> run_confined(const LaunchRequest& request) {
 
   // The sandbox's init, in its new namespaces. A user namespace only for
   // callers without root: root keeps real capabilities meaningful without.
-  bool user_ns = geteuid() != 0;
+  bool user_ns = geteuid() != 0 && namespace_clone_flags(plan.namespaces, false) != 0;
   unsigned long flags = namespace_clone_flags(plan.namespaces, user_ns);
   pid_t child = static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0));
   plan::Plan without_namespaces;
@@ -224,34 +230,65 @@ Result<int> run_confined(const LaunchRequest& request) {
     abandon(child);
     return sys_error("pidfd_open", errno);
   }
+  if (request.on_started) {
+    if (auto r = request.on_started(child); !r) {
+      abandon(child);
+      return std::move(r).error();
+    }
+  }
   if (write(sync_write.get(), "g", 1) != 1) {
     abandon(child);
     return sys_error("start the sandbox", errno);
   }
   sync_write.reset();
 
-  std::optional<Supervisor> supervisor;
+  std::unique_ptr<NotificationHandler> supervisor;
   if (setup.listener) {
     auto listener = receive_fd(sock_parent.get());
     if (!listener) {
       abandon(child);
       return std::move(listener).error();
     }
-    if (listener->valid()) supervisor.emplace(std::move(*listener), plan, request.supervision);
+    if (listener->valid()) {
+      if (request.make_handler)
+        supervisor = request.make_handler(std::move(*listener));
+      else
+        supervisor = std::make_unique<Supervisor>(std::move(*listener), plan, request.supervision);
+    }
   }
 
-  // One loop: the supervisor's questions, forwarded signals, the sandbox's end.
-  bool child_done = false, listening = supervisor.has_value();
+  // One loop: the supervisor's questions, forwarded signals, the caller's
+  // descriptors and ticks, the sandbox's end.
+  bool child_done = false, listening = supervisor != nullptr;
+  // Ticks by the clock, so a program that keeps the supervisor busy still
+  // gets them.
+  using Clock = std::chrono::steady_clock;
+  const bool ticking = request.on_tick && request.tick.count() > 0;
+  Clock::time_point next_tick = Clock::now() + request.tick;
+  std::vector<struct pollfd> fds;
   while (!child_done) {
-    struct pollfd fds[3] = {{pidfd.get(), POLLIN, 0},
-                            {*sigfd, POLLIN, 0},
-                            {listening ? supervisor->fd() : -1, POLLIN, 0}};
-    if (poll(fds, 3, -1) < 0) {
+    int timeout = -1;
+    if (ticking) {
+      auto now = Clock::now();
+      if (now >= next_tick) {
+        request.on_tick();
+        next_tick = now + request.tick;
+      }
+      timeout =
+          static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next_tick - now).count());
+    }
+    fds.assign({{pidfd.get(), POLLIN, 0},
+                {*sigfd, POLLIN, 0},
+                {listening ? supervisor->fd() : -1, POLLIN, 0}});
+    for (const auto& w : request.watched) fds.push_back({w.fd, POLLIN, 0});
+    int ready = poll(fds.data(), fds.size(), timeout);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       abandon(child);
       return sys_error("poll", errno);
     }
-    if (fds[1].revents & POLLIN) signals.forward_pending(child);
+    if (ready == 0) continue;
+    if (fds[1].revents & POLLIN) signals.forward_pending(child, request);
     if (listening && (fds[2].revents & POLLIN)) {
       if (auto r = supervisor->handle_one(); !r) {
         abandon(child);  // fail closed: no unsupervised program
@@ -260,6 +297,13 @@ Result<int> run_confined(const LaunchRequest& request) {
     }
     // No process is left under the filter.
     if (listening && (fds[2].revents & (POLLHUP | POLLERR))) listening = false;
+    for (size_t i = 0; i < request.watched.size(); ++i) {
+      if (!(fds[3 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (auto r = request.watched[i].on_ready(); !r) {
+        abandon(child);
+        return std::move(r).error();
+      }
+    }
     if (fds[0].revents & POLLIN) child_done = true;
   }
   if (supervisor && request.supervision.print)

@@ -2,7 +2,11 @@
 // layers are applied, in order, in the child between fork and exec.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +31,27 @@ struct LaunchRequest {
   SupervisorOptions supervision;
   // Receives warnings found while launching (e.g. a limit held by a fallback).
   std::function<void(const std::string&)> warn = [](const std::string&) {};
+
+  // Hooks for callers that watch the run rather than confine it (least learn).
+  // Answers the seccomp listener instead of a Supervisor built from `supervision`.
+  std::function<std::unique_ptr<NotificationHandler>(UniqueFd listener)> make_handler;
+  // Called with the sandbox's first process (as our pid namespace sees it)
+  // before it is let go, i.e. before anything of the program has run.
+  std::function<Status(pid_t)> on_started;
+  // More descriptors for the launcher's loop; on_ready runs when one is
+  // readable, and an error ends the run.
+  struct WatchedFd {
+    int fd = -1;
+    std::function<Status()> on_ready;
+  };
+  std::vector<WatchedFd> watched;
+  // Called every `tick` while the program runs (0: never).
+  std::chrono::milliseconds tick{0};
+  std::function<void()> on_tick;
+  // Called for each of kForwardedSignals that least receives, before it is
+  // passed on; `from_terminal` when the terminal sent it to the whole
+  // process group (the program has it already).
+  std::function<void(int signo, bool from_terminal, pid_t sandbox)> on_signal;
 };
 
 // Runs the program confined and returns the status `least` should exit with:

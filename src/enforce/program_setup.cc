@@ -119,12 +119,16 @@ void program_main(const ChildSetup& s) {
     close(fd);
   }
 
-  unsigned flags = s.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &s.prog);
-  if (rc < 0) child_fail(s, Stage::kSeccomp, errno);
-  // Both descriptors are close-on-exec; closing them here might be refused.
-  if (s.listener && send_fd(plan::kLauncherSocketFd, static_cast<int>(rc)) != 0)
-    child_fail(s, Stage::kSendListener, errno);
+  // No filter at all when the caller watches by other means (least learn
+  // with the eBPF backend): even an allow-all filter costs every syscall.
+  if (s.prog.len > 0) {
+    unsigned flags = s.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &s.prog);
+    if (rc < 0) child_fail(s, Stage::kSeccomp, errno);
+    // Both descriptors are close-on-exec; closing them here might be refused.
+    if (s.listener && send_fd(plan::kLauncherSocketFd, static_cast<int>(rc)) != 0)
+      child_fail(s, Stage::kSendListener, errno);
+  }
 
   execve(s.path.c_str(), s.argv.data(), environ);
   child_fail(s, Stage::kExec, errno);

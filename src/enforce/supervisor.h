@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "enforce/notification_handler.h"
 #include "plan/plan.h"
 
 namespace least::enforce {
@@ -25,15 +26,15 @@ struct SupervisorOptions {
   std::function<void(const std::string&)> print;  // one line for people
 };
 
-class Supervisor {
+class Supervisor : public NotificationHandler {
  public:
   Supervisor(UniqueFd listener, const plan::Plan& plan, SupervisorOptions options);
 
-  int fd() const { return listener_.get(); }
+  int fd() const override { return listener_.get(); }
   // Answers one pending notification.
-  Status handle_one();
+  Status handle_one() override;
   // "least: 12 calls blocked (3 distinct)" once the run is over; "" if none.
-  std::string summary() const;
+  std::string summary() const override;
   unsigned total() const { return total_; }
 
  private:

@@ -1,0 +1,59 @@
+// Turns raw syscall events into a Recording. Both backends (seccomp
+// notification and eBPF) copy the same things out of the caller's memory, as
+// capture_spec says, and hand them here: one decoding, so the same workload
+// yields the same Recording whichever backend saw it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "learn/recording.h"
+
+namespace least::learn {
+
+// What a backend copies out of the caller's memory for one syscall (x86_64).
+struct CaptureSpec {
+  uint8_t string_args = 0;       // bit i: argument i points to a NUL-terminated path
+  int8_t sockaddr_arg = -1;      // argument pointing to a struct sockaddr, or -1
+  int8_t sockaddr_len_arg = -1;  // the argument holding its length, or -1
+  uint8_t value_args = 0;        // bit i: argument i's value matters (from the catalog)
+  bool any() const { return string_args || sockaddr_arg >= 0 || value_args; }
+};
+CaptureSpec capture_spec(int nr);
+
+inline constexpr size_t kMaxCapturedString = 4096;   // PATH_MAX
+inline constexpr size_t kMaxCapturedSockaddr = 128;  // sizeof(sockaddr_storage)
+
+struct SyscallEvent {
+  pid_t pid = 0;  // the calling thread, as our pid namespace sees it
+  int nr = -1;
+  std::array<uint64_t, 6> args{};
+  // What capture_spec asked for, by argument index (bytes of the sockaddr for
+  // sockaddr_arg); nullopt when it could not be read.
+  std::array<std::optional<std::string>, 6> memory;
+};
+
+class EventRecorder {
+ public:
+  explicit EventRecorder(Recording& recording) : recording_(recording) {}
+  // Counts the call and records its values, paths and endpoints. Relative
+  // paths are resolved against the caller's cwd or dirfd (/proc/PID/...);
+  // what cannot be resolved is counted in Recording::lost, never dropped
+  // silently.
+  void record(const SyscallEvent& event);
+  // Counts `n` calls of `nr` whose details are not needed.
+  void count(int nr, uint64_t n);
+  // Adds the losses counted so far to Recording::lost (once, at the end).
+  void finish();
+
+ private:
+  Recording& recording_;
+  uint64_t unresolved_ = 0;
+  uint64_t unreadable_ = 0;
+};
+
+}  // namespace least::learn
