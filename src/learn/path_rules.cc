@@ -166,10 +166,11 @@ PathLists path_lists(const Recording& recording, const std::string& home) {
                        [&](const Entry& c) { return path_beneath(g, c.value); });
   });
   if (!gone.empty())
-    out.notes.push_back(fmt::format("{} {} the run used no longer {} and {} left out (e.g. {})",
-                                    gone.size(), gone.size() == 1 ? "path" : "paths",
-                                    gone.size() == 1 ? "exists" : "exist",
-                                    gone.size() == 1 ? "is" : "are", gone.front()));
+    out.notes.push_back(fmt::format(
+        "{} {} the run tried {} not exist now (e.g. {}): left out, as rules name existing "
+        "files and failing to find a file needs none",
+        gone.size(), gone.size() == 1 ? "path" : "paths", gone.size() == 1 ? "does" : "do",
+        gone.front()));
 
   auto by_path = [](const Entry& a, const Entry& b) { return a.value < b.value; };
   for (auto* list : {&out.read, &out.write, &out.create, &out.exec}) {

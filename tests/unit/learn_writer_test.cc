@@ -176,6 +176,7 @@ TEST(LearnWriter, PathsCollapseWherePeopleWouldWriteADirectory) {
   r.paths["/proc/4242/status"] = plan::kPathRead;
   r.paths["/usr/bin/true"] = plan::kPathExec | plan::kPathRead;
   r.paths[work.path() + "/deleted-long-ago"] = plan::kPathRead;
+  r.paths["/nonexistent/also"] = plan::kPathRead;
   auto text = learn::write_policy(r);
   auto p = parse(text);
   auto read = values(p.policy.filesystem.read);
@@ -188,7 +189,7 @@ TEST(LearnWriter, PathsCollapseWherePeopleWouldWriteADirectory) {
       << text;
   EXPECT_EQ(values(p.policy.filesystem.exec), (std::vector<std::string>{"/usr/bin/true"}));
   EXPECT_TRUE(has(values(p.policy.promises), "cpath")) << text;
-  EXPECT_NE(text.find("no longer exist"), std::string::npos) << text;
+  EXPECT_NE(text.find("do not exist now"), std::string::npos) << text;
 }
 
 TEST(LearnWriter, NeverWidensToTheHomeDirectoryWithoutSayingSo) {
