@@ -153,12 +153,6 @@ int learn(const LearnOptions& o) {
     error(fmt::format("unknown backend \"{}\": expected auto, notify or ebpf", o.backend));
     return kExitLeastFailed;
   }
-#ifndef LEAST_HAVE_POLICY_WRITER
-  if (o.recording_json.empty()) {
-    error("this build has no policy writer yet: only --recording-json FILE can be written");
-    return kExitLeastFailed;
-  }
-#endif
   // Everything that can fail before the run fails before it.
   std::optional<std::string> existing;
   if (!o.merge.empty()) {
@@ -220,12 +214,13 @@ int learn(const LearnOptions& o) {
   }
   std::string where =
       o.recording_json.empty() ? "" : fmt::format("; recording written to {}", o.recording_json);
-#ifdef LEAST_HAVE_POLICY_WRITER
   std::string policy = learn::write_policy(r);
   if (existing) {
     auto merged = learn::merge_policies({{o.merge, *existing}, {"learned", policy}});
     if (!merged) {
-      error(fmt::format("--merge: {}", merged.error().str()));
+      // The parser's diagnostics, rendered with file:line and caret.
+      error(fmt::format("--merge: \"{}\" cannot be merged (nothing was written):", o.merge));
+      fmt::print(stderr, "{}", merged.error().message);
       return kExitLeastFailed;
     }
     policy = std::move(*merged);
@@ -244,7 +239,6 @@ int learn(const LearnOptions& o) {
     }
     where = "; policy written to stdout" + where;
   }
-#endif
   uint64_t calls = 0;
   for (const auto& [name, use] : r.syscalls) calls += use.count;
   say(fmt::format("least: learn: {} calls of {} syscalls, {} paths, {} endpoints{}", calls,
