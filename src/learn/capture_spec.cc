@@ -31,31 +31,36 @@ struct NamedOperands {
   PathOperands operands;
 };
 
-// Metadata changes (chmod, chown, utimes, xattrs) count as writes: they
-// change the file. A symlink's target is its content, not a path it touches.
+// Looking at a path (stat, access, readlink, statfs, xattr reads, chdir)
+// needs no Landlock right: such paths are recorded with no access bits, so
+// the writer sees them but grants nothing for them (curl and tar stat "/";
+// a read bit there would open the whole tree). Metadata changes (chmod,
+// chown, utimes, xattrs) count as writes: they change the file. A symlink's
+// target is its content, not a path it touches.
+constexpr uint32_t kLookedAt = 0;
 const NamedOperands kPathSyscalls[] = {
     {"open", {{0, -1, Access::kOpenFlags, 1, 0}, {}}},
     {"openat", {{1, 0, Access::kOpenFlags, 2, 0}, {}}},
     {"openat2", {{1, 0, Access::kOpenHow, -1, 0}, {}}},
     {"creat", {fixed(0, kPathWrite | kPathCreate), {}}},
-    {"stat", {fixed(0, kPathRead), {}}},
-    {"lstat", {fixed(0, kPathRead), {}}},
-    {"access", {fixed(0, kPathRead), {}}},
-    {"readlink", {fixed(0, kPathRead), {}}},
-    {"statfs", {fixed(0, kPathRead), {}}},
-    {"chdir", {fixed(0, kPathRead), {}}},
-    {"chroot", {fixed(0, kPathRead), {}}},
-    {"getxattr", {fixed(0, kPathRead), {}}},
-    {"lgetxattr", {fixed(0, kPathRead), {}}},
-    {"listxattr", {fixed(0, kPathRead), {}}},
-    {"llistxattr", {fixed(0, kPathRead), {}}},
+    {"stat", {fixed(0, kLookedAt), {}}},
+    {"lstat", {fixed(0, kLookedAt), {}}},
+    {"access", {fixed(0, kLookedAt), {}}},
+    {"readlink", {fixed(0, kLookedAt), {}}},
+    {"statfs", {fixed(0, kLookedAt), {}}},
+    {"chdir", {fixed(0, kLookedAt), {}}},
+    {"chroot", {fixed(0, kLookedAt), {}}},
+    {"getxattr", {fixed(0, kLookedAt), {}}},
+    {"lgetxattr", {fixed(0, kLookedAt), {}}},
+    {"listxattr", {fixed(0, kLookedAt), {}}},
+    {"llistxattr", {fixed(0, kLookedAt), {}}},
     {"inotify_add_watch", {fixed(1, kPathRead), {}}},
-    {"newfstatat", {fixed(1, kPathRead, 0), {}}},
-    {"statx", {fixed(1, kPathRead, 0), {}}},
-    {"faccessat", {fixed(1, kPathRead, 0), {}}},
-    {"faccessat2", {fixed(1, kPathRead, 0), {}}},
-    {"readlinkat", {fixed(1, kPathRead, 0), {}}},
-    {"name_to_handle_at", {fixed(1, kPathRead, 0), {}}},
+    {"newfstatat", {fixed(1, kLookedAt, 0), {}}},
+    {"statx", {fixed(1, kLookedAt, 0), {}}},
+    {"faccessat", {fixed(1, kLookedAt, 0), {}}},
+    {"faccessat2", {fixed(1, kLookedAt, 0), {}}},
+    {"readlinkat", {fixed(1, kLookedAt, 0), {}}},
+    {"name_to_handle_at", {fixed(1, kLookedAt, 0), {}}},
     {"execve", {fixed(0, kPathExec), {}}},
     {"execveat", {fixed(1, kPathExec, 0), {}}},
     {"truncate", {fixed(0, kPathWrite), {}}},
@@ -152,6 +157,8 @@ const PathOperands& path_operands(int nr) {
 }
 
 uint32_t access_from_open_flags(uint64_t flags) {
+  // O_PATH opens no content (Landlock checks nothing): looked at only.
+  if (flags & O_PATH) return 0;
   uint32_t access = 0;
   const uint64_t mode = flags & O_ACCMODE;
   if (mode == O_WRONLY || mode == O_RDWR || (flags & O_TRUNC)) access |= kPathWrite;

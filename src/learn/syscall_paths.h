@@ -26,7 +26,7 @@ struct PathOperands {
 const PathOperands& path_operands(int nr);
 
 // open(2) flags as plan::PathAccess bits: O_WRONLY, O_RDWR, O_TRUNC write;
-// O_CREAT, O_TMPFILE create; anything else read.
+// O_CREAT, O_TMPFILE create; O_RDONLY, O_RDWR read; O_PATH nothing.
 uint32_t access_from_open_flags(uint64_t flags);
 
 }  // namespace least::learn

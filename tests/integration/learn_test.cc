@@ -1,6 +1,8 @@
 // `least learn` on real programs: what the recorder saw (--recording-json),
 // how runs that crash, fail to start or are interrupted end.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,8 +95,9 @@ TEST(LearnRecording, AbsolutePathReadAndExec) {
   EXPECT_EQ(r["ending"], "exited with status 0");
   EXPECT_TRUE(r["complete"].get<bool>());
   EXPECT_TRUE(r["lost"].empty()) << r["lost"].dump();
-  // What the program printed reaches its stdout untouched.
-  EXPECT_EQ(l.run.out, slurp("/etc/hostname"));
+  // What the program printed reaches stdout untouched, the policy after it.
+  EXPECT_EQ(l.run.out.rfind(slurp("/etc/hostname"), 0), 0u) << l.run.out;
+  EXPECT_NE(l.run.out.find("promises = ["), std::string::npos) << l.run.out;
   EXPECT_TRUE(has_line_starting_with(l.run.err, "least: learn: ")) << l.run.err;
 }
 
@@ -376,6 +379,224 @@ TEST(LearnInterrupt, SecondCtrlCKillsAProgramThatTrapsIt) {
   EXPECT_EQ(l.recording["ending"], "interrupted (Ctrl-C), killed by SIGKILL");
   EXPECT_FALSE(l.recording["complete"].get<bool>());
   EXPECT_GE(calls(l.recording, "rt_sigaction"), 1u);
+}
+
+// ---- The workloads of issue 5: learn, run the same workload confined by
+// what was learned (zero denials), then a probe outside it is refused.
+
+namespace workloads {
+
+// `least learn -o POLICY -- COMMAND`; the policy must have been written.
+SpawnResult learn_policy(const std::string& policy, const std::vector<std::string>& command,
+                         const SpawnOptions& options) {
+  return spawn(least_learn({"-o", policy}, command), options);
+}
+
+SpawnResult run_confined(const std::string& policy, const std::vector<std::string>& command,
+                         const SpawnOptions& options) {
+  return spawn(least_run({"-p", policy}, command), options);
+}
+
+bool blocked(const SpawnResult& r) {
+  return has_line_starting_with(r.err, "least: blocked");
+}
+
+bool port_open(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+// python3's http.server on 127.0.0.1:port, outside least, serving `dir`.
+class LoopbackServer {
+ public:
+  LoopbackServer(int port, const std::string& dir)
+      : process_({"/usr/bin/python3", "-m", "http.server", std::to_string(port), "--bind",
+                  "127.0.0.1", "--directory", dir},
+                 options()) {
+    for (int i = 0; i < 200 && !port_open(port); ++i) std::this_thread::sleep_for(50ms);
+  }
+  ~LoopbackServer() { kill(process_.pid(), SIGTERM); }
+
+ private:
+  static SpawnOptions options() {
+    SpawnOptions o;
+    o.timeout = 120000ms;
+    return o;
+  }
+  Process process_;
+};
+
+SpawnOptions in(const TempDir& dir) {
+  SpawnOptions o;
+  o.cwd = dir.path();
+  o.timeout = 60000ms;
+  o.env = {"HOME=" + dir.path(), "LC_ALL=C"};
+  return o;
+}
+
+}  // namespace workloads
+
+using namespace workloads;
+
+TEST(LearnWorkload, PythonReadsFilesAndServesHttp) {
+  TempDir dir;
+  dir.write("data.txt", "learned data\n");
+  const int port = test_port(0), other = test_port(1);
+  LoopbackServer other_server(other, dir.path());
+  std::string script =
+      dir.write("serve.py",
+                "import http.server, socket, sys, threading, urllib.request\n"
+                "mode, arg = sys.argv[1], sys.argv[2]\n"
+                "if mode == 'serve':\n"
+                "    port = int(arg)\n"
+                "    body = open('data.txt', 'rb').read()\n"
+                "    class H(http.server.BaseHTTPRequestHandler):\n"
+                "        def do_GET(self):\n"
+                "            self.send_response(200); self.end_headers()\n"
+                "            self.wfile.write(body)\n"
+                "        def log_message(self, *a): pass\n"
+                "    s = http.server.HTTPServer(('127.0.0.1', port), H)\n"
+                "    threading.Thread(target=s.handle_request).start()\n"
+                "    got = urllib.request.urlopen(f'http://127.0.0.1:{port}/').read()\n"
+                "    assert got == body, got\n"
+                "    print('served', got.decode().strip())\n"
+                "elif mode == 'read':\n"
+                "    print(open(arg).read())\n"
+                "elif mode == 'connect':\n"
+                "    socket.create_connection(('127.0.0.1', int(arg)))\n"
+                "    print('connected')\n");
+  std::string policy = dir / "python.least.toml";
+  std::vector<std::string> serve = {"/usr/bin/python3", script, "serve", std::to_string(port)};
+  auto learned = learn_policy(policy, serve, in(dir));
+  ASSERT_EQ(learned.status, 0) << learned.describe();
+  auto again = run_confined(policy, serve, in(dir));
+  EXPECT_EQ(again.status, 0) << again.describe() << "\n" << slurp(policy);
+  EXPECT_FALSE(blocked(again)) << again.describe() << "\n" << slurp(policy);
+  EXPECT_EQ(again.out, "served learned data\n") << again.describe();
+
+  auto shadow = run_confined(policy, {"/usr/bin/python3", script, "read", "/etc/shadow"}, in(dir));
+  EXPECT_NE(shadow.status, 0) << shadow.describe();
+  EXPECT_EQ(shadow.out.find("root:"), std::string::npos) << shadow.describe();
+  ASSERT_TRUE(port_open(other)) << "the other server is not up";
+  auto connect =
+      run_confined(policy, {"/usr/bin/python3", script, "connect", std::to_string(other)}, in(dir));
+  EXPECT_NE(connect.status, 0) << connect.describe();
+  EXPECT_EQ(connect.out.find("connected"), std::string::npos) << connect.describe();
+}
+
+TEST(LearnWorkload, Sqlite3CreatesAndQueries) {
+  TempDir dir;
+  std::string policy = dir / "sqlite.least.toml";
+  std::vector<std::string> work = {
+      "/usr/bin/sqlite3", dir / "app.db",
+      "create table t(x text); insert into t values ('one'), ('two'); select count(*) from t;"};
+  auto learned = learn_policy(policy, work, in(dir));
+  ASSERT_EQ(learned.status, 0) << learned.describe();
+  ASSERT_EQ(learned.out, "2\n") << learned.describe();
+  std::filesystem::remove(dir / "app.db");
+  auto again = run_confined(policy, work, in(dir));
+  EXPECT_EQ(again.status, 0) << again.describe() << "\n" << slurp(policy);
+  EXPECT_FALSE(blocked(again)) << again.describe() << "\n" << slurp(policy);
+  EXPECT_EQ(again.out, "2\n") << again.describe();
+  // The sqlite3 shell's .shell runs /bin/sh: never learned.
+  auto shell =
+      run_confined(policy, {"/usr/bin/sqlite3", dir / "app.db", ".shell echo escaped"}, in(dir));
+  EXPECT_EQ(shell.out.find("escaped"), std::string::npos) << shell.describe();
+  EXPECT_TRUE(blocked(shell)) << shell.describe();
+  auto shadow = run_confined(policy, {"/usr/bin/sqlite3", "/etc/shadow", ".tables"}, in(dir));
+  EXPECT_NE(shadow.status, 0) << shadow.describe();
+}
+
+TEST(LearnWorkload, GitInitAddCommit) {
+  TempDir dir;
+  std::string policy = dir / "git.least.toml";
+  std::vector<std::string> work = {
+      "/bin/sh", "-c",
+      "git init -q repo && cd repo && echo content > file && git add file && "
+      "git -c user.name=least -c user.email=least@example.org commit -qm first && "
+      "git log --oneline | wc -l"};
+  auto learned = learn_policy(policy, work, in(dir));
+  ASSERT_EQ(learned.status, 0) << learned.describe();
+  ASSERT_EQ(learned.out, "1\n") << learned.describe();
+  std::filesystem::remove_all(dir / "repo");
+  auto again = run_confined(policy, work, in(dir));
+  EXPECT_EQ(again.status, 0) << again.describe() << "\n" << slurp(policy);
+  EXPECT_FALSE(blocked(again)) << again.describe() << "\n" << slurp(policy);
+  EXPECT_EQ(again.out, "1\n") << again.describe();
+  auto shadow =
+      run_confined(policy, {"/bin/sh", "-c", "read line < /etc/shadow && echo $line"}, in(dir));
+  EXPECT_NE(shadow.status, 0) << shadow.describe();
+  EXPECT_EQ(shadow.out.find("root"), std::string::npos) << shadow.describe();
+}
+
+TEST(LearnWorkload, TarGzipOfADirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "src/sub");
+  dir.write("src/a.txt", "a\n");
+  dir.write("src/sub/b.txt", "b\n");
+  std::string policy = dir / "tar.least.toml";
+  std::vector<std::string> work = {"/usr/bin/tar", "czf", dir / "out.tgz", "-C", dir.path(), "src"};
+  auto learned = learn_policy(policy, work, in(dir));
+  ASSERT_EQ(learned.status, 0) << learned.describe();
+  std::filesystem::remove(dir / "out.tgz");
+  auto again = run_confined(policy, work, in(dir));
+  EXPECT_EQ(again.status, 0) << again.describe() << "\n" << slurp(policy);
+  EXPECT_FALSE(blocked(again)) << again.describe() << "\n" << slurp(policy);
+  auto listing = spawn({"/usr/bin/tar", "tzf", dir / "out.tgz"});
+  EXPECT_NE(listing.out.find("src/sub/b.txt"), std::string::npos) << listing.describe();
+  auto shadow =
+      run_confined(policy, {"/usr/bin/tar", "czf", dir / "out.tgz", "/etc/shadow"}, in(dir));
+  EXPECT_NE(shadow.status, 0) << shadow.describe();
+}
+
+TEST(LearnWorkload, CurlFromALoopbackServer) {
+  TempDir dir, served;
+  served.write("page.html", "hello from loopback\n");
+  const int port = test_port(0), other = test_port(1);
+  LoopbackServer server(port, served.path()), other_server(other, served.path());
+  ASSERT_TRUE(port_open(port) && port_open(other)) << "the servers are not up";
+  std::string policy = dir / "curl.least.toml";
+  auto fetch = [&](int p) {
+    return std::vector<std::string>{"/usr/bin/curl", "-sS",
+                                    "http://127.0.0.1:" + std::to_string(p) + "/page.html"};
+  };
+  auto learned = learn_policy(policy, fetch(port), in(dir));
+  ASSERT_EQ(learned.status, 0) << learned.describe();
+  ASSERT_EQ(learned.out, "hello from loopback\n") << learned.describe();
+  auto again = run_confined(policy, fetch(port), in(dir));
+  EXPECT_EQ(again.status, 0) << again.describe() << "\n" << slurp(policy);
+  EXPECT_FALSE(blocked(again)) << again.describe() << "\n" << slurp(policy);
+  EXPECT_EQ(again.out, "hello from loopback\n") << again.describe();
+  auto elsewhere = run_confined(policy, fetch(other), in(dir));
+  EXPECT_NE(elsewhere.status, 0) << elsewhere.describe();
+  EXPECT_EQ(elsewhere.out.find("hello"), std::string::npos) << elsewhere.describe();
+  auto file = run_confined(policy, {"/usr/bin/curl", "-sS", "file:///etc/shadow"}, in(dir));
+  EXPECT_NE(file.status, 0) << file.describe();
+  EXPECT_EQ(file.out.find("root:"), std::string::npos) << file.describe();
+}
+
+TEST(LearnWorkload, MergeAddsASecondRun) {
+  TempDir dir;
+  std::string policy = dir / "cat.least.toml";
+  dir.write("one", "1\n");
+  dir.write("two", "2\n");
+  ASSERT_EQ(learn_policy(policy, {"/usr/bin/cat", dir / "one"}, in(dir)).status, 0);
+  auto second =
+      spawn(least_learn({"--merge", policy, "-o", policy}, {"/usr/bin/cat", dir / "two"}), in(dir));
+  ASSERT_EQ(second.status, 0) << second.describe();
+  for (const char* name : {"one", "two"}) {
+    auto r = run_confined(policy, {"/usr/bin/cat", dir / name}, in(dir));
+    EXPECT_EQ(r.status, 0) << r.describe() << "\n" << slurp(policy);
+    EXPECT_FALSE(blocked(r)) << r.describe();
+  }
+  auto shadow = run_confined(policy, {"/usr/bin/cat", "/etc/shadow"}, in(dir));
+  EXPECT_NE(shadow.status, 0) << shadow.describe();
 }
 
 }  // namespace
