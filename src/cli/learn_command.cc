@@ -62,7 +62,7 @@ class AtomicFile {
     f.target_ = target;
     f.temp_ = target + ".XXXXXX";
     f.fd_.reset(mkostemp(f.temp_.data(), O_CLOEXEC));
-    if (!f.fd_.valid()) return sys_error(fmt::format("create \"{}\"", f.temp_), errno);
+    if (!f.fd_.valid()) return sys_error(fmt::format("cannot write beside \"{}\"", target), errno);
     return f;
   }
   AtomicFile(AtomicFile&& o) noexcept
