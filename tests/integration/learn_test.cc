@@ -287,6 +287,34 @@ TEST(LearnRecording, UnwritableOutputFailsBeforeTheRun) {
   EXPECT_FALSE(std::filesystem::exists(dir / "ran")) << "the program ran anyway";
 }
 
+TEST(LearnOutput, NeverClobberedOnFailureNeverReplacedWhenSpecial) {
+  TempDir dir;
+  std::string policy = dir.write("app.least.toml", "promises = [\"stdio\"]\n");
+  auto failed = spawn(least_learn({"-o", policy}, {"/nonexistent/program"}));
+  EXPECT_EQ(failed.status, 127) << failed.describe();
+  EXPECT_EQ(slurp(policy), "promises = [\"stdio\"]\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+
+  // A symlink is followed and stays a symlink.
+  std::filesystem::create_symlink("real.toml", dir / "link.toml");
+  auto linked = spawn(least_learn({"-o", dir / "link.toml"}, {"true"}));
+  EXPECT_EQ(linked.status, 0) << linked.describe();
+  EXPECT_TRUE(std::filesystem::is_symlink(dir / "link.toml"));
+  EXPECT_NE(slurp(dir / "real.toml").find("promises = ["), std::string::npos);
+
+  // A FIFO (as /dev/null or /dev/stdout would be) is written, not replaced.
+  std::string fifo = dir / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Process reader({"/usr/bin/cat", fifo});
+  auto piped = spawn(least_learn({"-o", fifo}, {"true"}));
+  EXPECT_EQ(piped.status, 0) << piped.describe();
+  auto got = reader.wait();
+  EXPECT_NE(got.out.find("promises = ["), std::string::npos) << got.describe();
+  struct stat st;
+  ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}
+
 TEST(LearnRecording, LossIsSaidNeverSilent) {
   // 300 distinct pids in prlimit64's first argument (the catalog tests it):
   // more than the recorder keeps per argument.
