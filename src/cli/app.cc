@@ -51,12 +51,14 @@ int run_app(std::vector<std::string> args) {
   add(add_import_command);
   add(add_bundle_command);
   add(add_diff_command);
+  add(add_learn_command);
   add(add_merge_command);
 
   // CLI11 parses argv in reverse order from a vector; argv[0] excluded.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();
-  const bool is_run = args.size() > 1 && (args[1] == "run" || args[1] == "check");
+  const bool is_run =
+      args.size() > 1 && (args[1] == "run" || args[1] == "check" || args[1] == "learn");
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
 
 #include "base/unique_fd.h"
 
@@ -27,13 +28,14 @@ void children_of(pid_t pid, std::vector<pid_t>& out) {
   Dir tasks(opendir(path));
   if (!tasks) return;
   char buf[4096];
+  std::string text;
   while (struct dirent* e = readdir(tasks.get())) {
     if (e->d_name[0] == '.') continue;
-    snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+    snprintf(path, sizeof path, "/proc/%d/task/%.20s/children", pid, e->d_name);
     UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) continue;
-    // Space-separated pids; a huge list may take several reads.
-    std::string text;
+    // Space-separated pids; a long list may take several reads.
+    text.clear();
     ssize_t n;
     while ((n = read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
     const char* p = text.c_str();
@@ -62,6 +64,17 @@ uint64_t open_files(pid_t pid) {
   while (struct dirent* e = readdir(fds.get()))
     if (e->d_name[0] != '.') ++n;
   return n;
+}
+
+void sample_peaks(pid_t sandbox, uint64_t& peak_processes, uint64_t& peak_open_files,
+                  std::vector<pid_t>& scratch) {
+  if (sandbox <= 0) return;
+  descendants(sandbox, scratch);
+  if (scratch.size() > peak_processes) peak_processes = scratch.size();
+  for (pid_t p : scratch) {
+    uint64_t n = open_files(p);
+    if (n > peak_open_files) peak_open_files = n;
+  }
 }
 
 }  // namespace least::learn
