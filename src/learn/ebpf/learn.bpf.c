@@ -7,6 +7,7 @@
  * to (cwd or dirfd) resolved here, at the call, since user space reads the
  * events later, when that directory may have changed or the process may be
  * gone. */
+// The kernel's types first: libbpf's headers use them.
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
