@@ -8,11 +8,13 @@
  * events later, when that directory may have changed or the process may be
  * gone. */
 // The kernel's types first: libbpf's headers use them.
+// clang-format off
+#include <linux/types.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <linux/bpf.h>
-#include <linux/types.h>
+// clang-format on
 
 #include "learn_abi.h"
 
