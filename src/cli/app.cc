@@ -23,7 +23,8 @@ constexpr const char* kDescription =
     "  least explain -p examples/cat.least.toml\n"
     "  least promises                             what each promise allows\n"
     "  least export -p app.least.toml --format docker   also oci, k8s, apparmor, systemd, bpf\n"
-    "  least diff old.least.toml new.least.toml   what each allows that the other does not\n\n"
+    "  least diff old.least.toml new.least.toml   what each allows that the other does not\n"
+    "  least merge a.least.toml b.least.toml -o ab.least.toml   one policy allowing both\n\n"
     "Exit status: run gives the program's status (128+N for signal N), 125 when\n"
     "least itself fails (bad policy included), 126 when the program cannot be\n"
     "executed, 127 when it is not found; other commands 0, 1 on failure, 2 on bad input.";
@@ -50,11 +51,14 @@ int run_app(std::vector<std::string> args) {
   add(add_import_command);
   add(add_bundle_command);
   add(add_diff_command);
+  add(add_learn_command);
+  add(add_merge_command);
 
   // CLI11 parses argv in reverse order from a vector; argv[0] excluded.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();
-  const bool is_run = args.size() > 1 && (args[1] == "run" || args[1] == "check");
+  const bool is_run =
+      args.size() > 1 && (args[1] == "run" || args[1] == "check" || args[1] == "learn");
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {

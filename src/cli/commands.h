@@ -17,5 +17,7 @@ Command add_export_command(CLI::App& app);
 Command add_import_command(CLI::App& app);
 Command add_bundle_command(CLI::App& app);
 Command add_diff_command(CLI::App& app);
+Command add_learn_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
 
 }  // namespace least::cli

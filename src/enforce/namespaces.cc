@@ -98,6 +98,15 @@ MountFailure setup_mount_view(const plan::NamespacePlan& ns) noexcept {
         return {MountStep::kRestoreWritable, errno};
       close(copies[i]);
     }
+    // The working directory still points into the mount that just turned
+    // read-only; entering it again by name lands on a writable copy when it
+    // is (beneath) one, so `mkdir relative` works where the policy says it
+    // may. Failure keeps the old directory: nothing is lost.
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd)) {
+      int ignored = chdir(cwd);
+      (void)ignored;
+    }
   }
 
   if (ns.private_tmp) {

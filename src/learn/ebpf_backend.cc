@@ -43,9 +43,7 @@ Status ebpf_available() {
     if (!bpf || !perfmon)
       return make_error(
           ErrorKind::kUnsupported,
-          fmt::format("the eBPF backend needs root or CAP_BPF and CAP_PERFMON (uid {} lacks {}); "
-                      "--backend notify works without",
-                      geteuid(),
+          fmt::format("it needs root or CAP_BPF and CAP_PERFMON (uid {} lacks {})", geteuid(),
                       !bpf && !perfmon ? "both"
                       : !bpf           ? "CAP_BPF"
                                        : "CAP_PERFMON"));
@@ -54,11 +52,11 @@ Status ebpf_available() {
   if (stat("/proc/self/ns/pid", &st) != 0) return sys_error("stat /proc/self/ns/pid", errno);
   if (st.st_ino != kInitPidNamespace)
     return make_error(ErrorKind::kUnsupported,
-                      "the eBPF backend needs least in the initial pid namespace (the kernel's "
-                      "thread ids would not match ours); --backend notify works here");
+                      "it needs least in the initial pid namespace (the kernel's thread ids would "
+                      "not match ours)");
   if (auto r = EbpfSession::probe_load(); !r)
     return make_error(ErrorKind::kUnsupported,
-                      "the kernel refuses the eBPF backend's programs: " + r.error().str());
+                      "the kernel refuses its programs: " + r.error().str());
   return ok_status();
 }
 

@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "learn/recording.h"
 
@@ -39,7 +42,7 @@ struct SyscallEvent {
 
 class EventRecorder {
  public:
-  explicit EventRecorder(Recording& recording) : recording_(recording) {}
+  explicit EventRecorder(Recording& recording);
   // Counts the call and records its values, paths and endpoints. Relative
   // paths are resolved against the caller's cwd or dirfd (/proc/PID/...);
   // what cannot be resolved is counted in Recording::lost, never dropped
@@ -51,9 +54,25 @@ class EventRecorder {
   void finish();
 
  private:
+  SyscallUse& use_of(int nr);
+  void record_path(const SyscallEvent& event, int which);
+  void record_endpoint(const SyscallEvent& event, bool bind);
+  // Absolute and normalised, as `pid` sees `path` relative to `dirfd`.
+  std::optional<std::string> absolute(pid_t pid, int dirfd, std::string_view path);
+  std::string resolve_directory(const std::string& dir);
+
   Recording& recording_;
   uint64_t unresolved_ = 0;
   uint64_t unreadable_ = 0;
+  uint64_t values_dropped_ = 0;
+  uint64_t unknown_protocol_ = 0;
+  bool finished_ = false;
+  // Native syscall number -> its entry in recording_.syscalls (std::map
+  // nodes are stable): counting a call is one index, no name lookup.
+  std::vector<SyscallUse*> uses_;
+  // Directory -> its path with symlinks resolved; only successes are kept.
+  std::unordered_map<std::string, std::string> directories_;
+  int bind_nr_ = -1, connect_nr_ = -1, execveat_nr_ = -1, openat2_nr_ = -1;
 };
 
 }  // namespace least::learn

@@ -289,6 +289,17 @@ bool path_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+}  // namespace
+
+std::vector<PathRule> runtime_path_rules() {
+  std::vector<PathRule> rules;
+  for (const auto& r : kRuntimePaths)
+    if (path_exists(r.path)) rules.push_back({r.path, r.access, r.why});
+  return rules;
+}
+
+namespace {
+
 void lower_filesystem(const policy::Policy& policy, Plan& plan) {
   const auto& fs = policy.filesystem;
   auto add = [&](const std::vector<policy::Located<std::string>>& paths, uint32_t access,
@@ -302,8 +313,7 @@ void lower_filesystem(const policy::Policy& policy, Plan& plan) {
   plan.filesystem.restricted = !plan.filesystem.rules.empty();
   if (plan.filesystem.restricted) {
     plan.filesystem.handled = kPathAll;
-    for (const auto& r : kRuntimePaths)
-      if (path_exists(r.path)) plan.filesystem.rules.push_back({r.path, r.access, r.why});
+    for (auto& r : runtime_path_rules()) plan.filesystem.rules.push_back(std::move(r));
     if (contains(plan.promises, "tmppath"))
       plan.filesystem.rules.push_back(
           {"/tmp", kPathRead | kPathWrite | kPathCreate, "promise tmppath: temporary files"});

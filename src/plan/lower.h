@@ -23,6 +23,10 @@ Plan complain_plan(Plan plan);
 // error unless `best_effort`, which then allows exec and says so.
 Result<Plan> without_supervisor(Plan plan, bool best_effort);
 
+// What a restricted filesystem always grants every program (the loader,
+// libraries, harmless devices): the entries that exist on this host.
+std::vector<PathRule> runtime_path_rules();
+
 // Lets the program itself (and its #! interpreter) be executed when the
 // filesystem is restricted; `least run` calls it once the program is found.
 void allow_program(Plan& plan, const std::string& path);

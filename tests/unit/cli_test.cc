@@ -103,5 +103,30 @@ TEST(Cli, ExportFormatsAndErrors) {
   rmdir(tmpl);
 }
 
+TEST(Cli, MergeWritesOnePolicyAndRefusesBadInput) {
+  char dir[] = "/tmp/least-merge-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string a = std::string(dir) + "/a.least.toml", b = std::string(dir) + "/b.least.toml",
+              out = std::string(dir) + "/ab.least.toml";
+  std::ofstream(a) << "promises = [\"stdio\"]\n";
+  std::ofstream(b) << "promises = [\"stdio\", \"inet\"]  # the client\n[network]\nconnect = "
+                      "[\"tcp:443\"]\n";
+  EXPECT_EQ(app({"merge", a, b, "-o", out}), kExitOk) << last_err;
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"inet\""), std::string::npos) << text;
+  EXPECT_NE(text.find("tcp:443"), std::string::npos) << text;
+  EXPECT_EQ(app({"merge", a}), kExitUsage);
+  std::ofstream(b) << "promises = [\"stdoi\"]\n";
+  EXPECT_EQ(app({"merge", a, b, "-o", out}), kExitUsage);
+  EXPECT_NE(last_err.find("did you mean \"stdio\"?"), std::string::npos) << last_err;
+  // A failed merge leaves the earlier output as it was.
+  std::ifstream again(out);
+  std::string kept((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, text);
+  for (const auto& f : {a, b, out}) unlink(f.c_str());
+  rmdir(dir);
+}
+
 }  // namespace
 }  // namespace least::cli
