@@ -2,10 +2,12 @@
 // wired to run_watched and the EventRecorder both backends share.
 #include <fmt/format.h>
 #include <linux/capability.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/unique_fd.h"
 #include "learn/backend.h"
 #include "learn/ebpf_session.h"
 #include "learn/event_recorder.h"
@@ -64,17 +66,34 @@ Result<Recording> record_with_ebpf(const RecordRequest& request) {
   Recording recording;
   recording.command = request.command;
   EventRecorder recorder(recording);
-  auto session = EbpfSession::open([&](const SyscallEvent& e) { recorder.record(e); },
-                                   [](int nr) { return capture_spec(nr); });
-  if (!session) return std::move(session).context("learn (ebpf)").error();
-  EbpfSession& s = **session;
-
+  // The programs are loaded once the launcher has created the sandbox's
+  // first process, so that it does not inherit libbpf's two dozen
+  // descriptors (it never execs, so close-on-exec would not close them):
+  // only this epoll descriptor, which watches the ring buffer's, is made
+  // before.
+  UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll.valid()) return sys_error("learn (ebpf): epoll_create1", errno);
+  std::unique_ptr<EbpfSession> session;
   WatchHooks hooks;
   hooks.filter = nullptr;  // nothing in the program's way: the kernel watches
-  hooks.on_started = [&](pid_t root) { return s.track(root); };
-  hooks.watched.push_back({s.epoll_fd(), [&] { return s.consume(); }});
+  hooks.on_started = [&](pid_t root) -> Status {
+    auto s = EbpfSession::open([&](const SyscallEvent& e) { recorder.record(e); },
+                               [](int nr) { return capture_spec(nr); });
+    if (!s) return std::move(s).error();
+    session = std::move(*s);
+    LEAST_TRY(session->track(root));
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN;
+    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, session->epoll_fd(), &ev) != 0)
+      return sys_error("watch the ring buffer", errno);
+    return ok_status();
+  };
+  hooks.watched.push_back(
+      {epoll.get(), [&]() -> Status { return session ? session->consume() : ok_status(); }});
   if (auto r = run_watched(request, hooks, recording); !r)
     return std::move(r).context("learn (ebpf)").error();
+  if (!session) return make_error(ErrorKind::kSystem, "learn (ebpf): the program started untraced");
+  EbpfSession& s = *session;
   // What the tree sent after the launcher's last look.
   if (auto r = s.consume(); !r) return std::move(r).context("learn (ebpf)").error();
 
