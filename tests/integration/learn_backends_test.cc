@@ -217,8 +217,9 @@ TEST(LearnBackendsUnprivileged, EbpfRefusedClearlyAutoFallsBack) {
   EXPECT_FALSE(std::filesystem::exists(file));
 
   // auto picks notify here: had it picked ebpf, the run would fail as above.
-  auto automatic = spawn(as_nobody(
-      least_learn({"--backend", "auto", "--recording-json", file}, {"cat", dir / "readable"})));
+  auto automatic = spawn(
+      as_nobody(least_learn({"--backend", "auto", "-o", dir / "p.toml", "--recording-json", file},
+                            {"cat", dir / "readable"})));
   EXPECT_EQ(automatic.status, 0) << automatic.describe();
   EXPECT_EQ(automatic.out, "r\n");
   ASSERT_TRUE(std::filesystem::exists(file)) << automatic.describe();
