@@ -14,7 +14,7 @@ packages=(
   # programs the tests and the demo confine
   python3 python3-yaml git curl sqlite3 coreutils busybox
   # peers and tools for tests and benchmarks
-  bubblewrap firejail hyperfine valgrind seccomp time
+  bubblewrap firejail hyperfine valgrind seccomp time strace
   # the real consumers of `least export`: OCI runtimes, AppArmor's parser
   crun runc apparmor
 )
