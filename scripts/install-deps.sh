@@ -9,10 +9,12 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libseccomp-dev libcap-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libbenchmark-dev clang-format
+  # the eBPF backend of least learn: libbpf (static archive, with libelf and zlib)
+  libbpf-dev libelf-dev zlib1g-dev
   # programs the tests and the demo confine
   python3 python3-yaml git curl sqlite3 coreutils busybox
   # peers and tools for tests and benchmarks
-  bubblewrap firejail hyperfine valgrind seccomp time
+  bubblewrap firejail hyperfine valgrind seccomp time strace
   # the real consumers of `least export`: OCI runtimes, AppArmor's parser
   crun runc apparmor
 )

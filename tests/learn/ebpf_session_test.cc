@@ -1,0 +1,244 @@
+// The eBPF session against real processes: a child that waits (as the
+// launcher's first process does), is tracked, does setup of its own that
+// must not be recorded, then execs a workload whose calls are known.
+#include "learn/ebpf_session.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace least::learn {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Our own table, so the test does not depend on capture_spec's choices.
+CaptureSpec test_spec(int nr) {
+  CaptureSpec c;
+  switch (nr) {
+    case SYS_execve:
+    case SYS_chdir:
+      c.string_args = 1;
+      break;
+    case SYS_openat:
+    case SYS_newfstatat:
+      c.string_args = 1 << 1;
+      c.value_args = 1 << 2;
+      break;
+    case SYS_bind:
+    case SYS_connect:
+      c.sockaddr_arg = 1;
+      c.sockaddr_len_arg = 2;
+      break;
+    case SYS_symlink:
+      c.string_args = 0b11;
+      break;
+    case SYS_symlinkat:
+      c.string_args = 0b101;
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+struct Traced {
+  std::vector<SyscallEvent> events;
+  std::array<uint64_t, kEbpfMaxSyscalls> counts{};
+  EbpfLosses losses;
+  int status = -1;
+};
+
+// Forks a child that waits for "go", is tracked meanwhile, opens
+// /etc/hostname (its own setup, like the launcher's), then runs argv.
+Traced trace(const std::vector<std::string>& argv, const std::string& cwd) {
+  Traced t;
+  auto session =
+      EbpfSession::open([&](const SyscallEvent& e) { t.events.push_back(e); }, test_spec);
+  EXPECT_TRUE(session.ok()) << session.error().str();
+  if (!session) return t;
+  int go[2];
+  EXPECT_EQ(pipe2(go, O_CLOEXEC), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    char c;
+    if (read(go[0], &c, 1) != 1) _exit(120);
+    int fd = open("/etc/hostname", O_RDONLY);
+    if (fd >= 0) close(fd);
+    if (chdir(cwd.c_str()) != 0) _exit(121);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(go[0]);
+  auto tracked = (*session)->track(child);
+  EXPECT_TRUE(tracked.ok()) << tracked.error().str();
+  EXPECT_EQ(write(go[1], "g", 1), 1);
+  close(go[1]);
+  // Read while it runs, as the launcher's loop does.
+  for (;;) {
+    struct pollfd p = {(*session)->epoll_fd(), POLLIN, 0};
+    poll(&p, 1, 20);
+    auto r = (*session)->consume();
+    EXPECT_TRUE(r.ok()) << r.error().str();
+    int status;
+    if (waitpid(child, &status, WNOHANG) == child) {
+      t.status = status;
+      break;
+    }
+  }
+  auto r = (*session)->consume();
+  EXPECT_TRUE(r.ok()) << r.error().str();
+  auto counts = (*session)->counts();
+  EXPECT_TRUE(counts.ok());
+  if (counts) t.counts = *counts;
+  auto losses = (*session)->losses();
+  EXPECT_TRUE(losses.ok());
+  if (losses) t.losses = *losses;
+  return t;
+}
+
+std::set<std::string> paths_of(const Traced& t, int nr, int arg) {
+  std::set<std::string> out;
+  for (const auto& e : t.events)
+    if (e.nr == nr && e.memory[arg]) out.insert(*e.memory[arg]);
+  return out;
+}
+
+class EbpfSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root for BPF";
+    char tmpl[] = "/tmp/least-ebpf-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ + "/tree/sub/deeper");
+    std::ofstream(dir_ + "/tree/top.txt") << "top\n";
+    std::ofstream(dir_ + "/tree/sub/deeper/leaf.txt") << "leaf\n";
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::string dir_;
+};
+
+TEST_F(EbpfSessionTest, RecordsTheProgramFromItsExecWithRelativePathsMadeAbsolute) {
+  // tar walks the tree with openat/newfstatat relative to directory fds;
+  // cat opens a path relative to the cwd after cd.
+  Traced t = trace(
+      {"/bin/sh", "-c", "tar cf /dev/null tree && cd tree/sub && cat ../top.txt >/dev/null"}, dir_);
+  ASSERT_TRUE(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0) << t.status;
+
+  auto execs = paths_of(t, SYS_execve, 0);
+  EXPECT_TRUE(execs.count("/bin/sh")) << "the root's own execve starts the recording";
+  // The shell runs tar and cat through PATH: at least one candidate each.
+  bool tar = false, cat = false;
+  for (const auto& p : execs) {
+    tar |= p.ends_with("/tar");
+    cat |= p.ends_with("/cat");
+  }
+  EXPECT_TRUE(tar && cat) << "children are followed";
+
+  std::set<std::string> opened = paths_of(t, SYS_openat, 1);
+  for (const auto& p : paths_of(t, SYS_newfstatat, 1)) opened.insert(p);
+  EXPECT_FALSE(opened.count("/etc/hostname")) << "the launcher's setup is not recorded";
+  // openat(dirfd, "leaf.txt") from tar, resolved against the fd's directory.
+  EXPECT_TRUE(opened.count(dir_ + "/tree/sub/deeper/leaf.txt"));
+  // open("../top.txt") after cd tree/sub, against the cwd of that moment.
+  EXPECT_TRUE(opened.count(dir_ + "/tree/sub/../top.txt"));
+  for (const auto& p : opened)
+    if (!p.empty()) {
+      EXPECT_EQ(p[0], '/') << p;
+    }
+
+  // Calls with events are not also counted in the kernel, the rest are.
+  EXPECT_EQ(t.counts[SYS_openat], 0u);
+  EXPECT_EQ(t.counts[SYS_execve], 0u);
+  EXPECT_GE(t.counts[SYS_exit_group], 3u);  // sh, tar, cat at least
+  EXPECT_GE(t.counts[SYS_read], 1u);
+  EXPECT_EQ(t.losses.ring_buffer_full + t.losses.too_long + t.losses.untracked, 0u);
+}
+
+TEST_F(EbpfSessionTest, FollowsThreadsAndCapturesAddresses) {
+  std::ofstream(dir_ + "/prog.py") << R"(
+import socket, threading
+def work():
+    open("tree/top.txt").read()
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.close()
+t = threading.Thread(target=work); t.start(); t.join()
+)";
+  Traced t = trace({"python3", "prog.py"}, dir_);
+  ASSERT_TRUE(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0) << t.status;
+
+  pid_t main_tid = 0, thread_tid = 0;
+  for (const auto& e : t.events) {
+    if (e.nr == SYS_execve && e.memory[0] && e.memory[0]->ends_with("python3")) main_tid = e.pid;
+    if (e.nr == SYS_openat && e.memory[1] == dir_ + "/tree/top.txt") thread_tid = e.pid;
+  }
+  EXPECT_NE(main_tid, 0);
+  EXPECT_NE(thread_tid, 0) << "the thread's relative open, resolved";
+  EXPECT_NE(thread_tid, main_tid) << "recorded in the thread, not the main thread";
+
+  bool bound = false;
+  for (const auto& e : t.events) {
+    if (e.nr != SYS_bind || !e.memory[1]) continue;
+    ASSERT_GE(e.memory[1]->size(), sizeof(sockaddr_in));
+    sockaddr_in in;
+    memcpy(&in, e.memory[1]->data(), sizeof in);
+    bound |= in.sin_family == AF_INET && in.sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+  }
+  EXPECT_TRUE(bound);
+}
+
+TEST_F(EbpfSessionTest, SymlinkTargetsStayAsWritten) {
+  Traced t = trace({"ln", "-s", "../target", "link"}, dir_ + "/tree");
+  ASSERT_TRUE(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0) << t.status;
+  // ln uses symlinkat(target, AT_FDCWD, link) or symlink(target, link).
+  int seen = 0;
+  for (const auto& e : t.events) {
+    if (e.nr == SYS_symlink) {
+      EXPECT_EQ(e.memory[0], "../target");
+      EXPECT_EQ(e.memory[1], dir_ + "/tree/link");
+      ++seen;
+    } else if (e.nr == SYS_symlinkat) {
+      EXPECT_EQ(e.memory[0], "../target");
+      EXPECT_EQ(e.memory[2], dir_ + "/tree/link");
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_F(EbpfSessionTest, UntrackedProcessesAreNotRecorded) {
+  Traced t = trace({"true"}, dir_);
+  // Our own calls while it ran (polls, reads of the ring) are not counted.
+  EXPECT_EQ(t.counts[SYS_poll] + t.counts[SYS_epoll_wait], 0u);
+  EXPECT_EQ(t.counts[SYS_wait4], 0u);
+  EXPECT_GE(t.counts[SYS_exit_group], 1u);
+}
+
+TEST(EbpfDirfd, AtCallsPointToTheirDirectoryDescriptor) {
+  EXPECT_EQ(dirfd_arg_of(SYS_openat, 1), 0);
+  EXPECT_EQ(dirfd_arg_of(SYS_renameat2, 3), 2);
+  EXPECT_EQ(dirfd_arg_of(SYS_symlinkat, 0), -2);
+  EXPECT_EQ(dirfd_arg_of(SYS_symlinkat, 2), 1);
+  EXPECT_EQ(dirfd_arg_of(SYS_open, 0), -1);
+  EXPECT_EQ(dirfd_arg_of(SYS_fanotify_mark, 4), 3);
+}
+
+}  // namespace
+}  // namespace least::learn
