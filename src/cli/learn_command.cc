@@ -281,8 +281,10 @@ int learn(const LearnOptions& o) {
   }
   uint64_t calls = 0;
   for (const auto& [name, use] : r.syscalls) calls += use.count;
-  say(fmt::format("least: learn: {} calls of {} syscalls, {} paths, {} endpoints{}", calls,
-                  r.syscalls.size(), r.paths.size(), r.connects.size() + r.binds.size(), where));
+  const size_t endpoints = r.connects.size() + r.binds.size();
+  say(fmt::format("least: learn: {} calls of {} syscalls, {} paths, {} {}{}", calls,
+                  r.syscalls.size(), r.paths.size(), endpoints,
+                  endpoints == 1 ? "endpoint" : "endpoints", where));
   if (!r.complete) {
     say(fmt::format("least: learn: the program was {}: the policy covers only what it did before",
                     r.ending));

@@ -65,8 +65,18 @@ void render_entries(std::ostringstream& out, const char* key, const std::vector<
   render_list(out, key, code, comments);
 }
 
-void render_limit(std::ostringstream& out, const char* key, const std::optional<LimitEntry>& l) {
-  if (l) out << with_comment(fmt::format("{} = {}", key, l->value), l->comment, 0) << "\n";
+// `key = value` lines with their comments aligned.
+void render_limits(
+    std::ostringstream& out,
+    std::initializer_list<std::pair<const char*, const std::optional<LimitEntry>*>> limits) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  size_t column = 0;
+  for (const auto& [key, l] : limits) {
+    if (!*l) continue;
+    lines.push_back({fmt::format("{} = {}", key, (*l)->value), (*l)->comment});
+    column = std::max(column, lines.back().first.size());
+  }
+  for (const auto& [code, comment] : lines) out << with_comment(code, comment, column) << "\n";
 }
 
 // The comment at the end of source line `line` (1-based), if that line
@@ -191,12 +201,12 @@ std::string render_toml(const Draft& d) {
   }
   if (d.processes || d.memory || d.open_files || d.core || d.stack || d.cpu_seconds) {
     out << "\n[limits]\n";
-    render_limit(out, "processes", d.processes);
-    render_limit(out, "memory", d.memory);
-    render_limit(out, "open_files", d.open_files);
-    render_limit(out, "core", d.core);
-    render_limit(out, "stack", d.stack);
-    render_limit(out, "cpu_seconds", d.cpu_seconds);
+    render_limits(out, {{"processes", &d.processes},
+                        {"memory", &d.memory},
+                        {"open_files", &d.open_files},
+                        {"core", &d.core},
+                        {"stack", &d.stack},
+                        {"cpu_seconds", &d.cpu_seconds}});
   }
   if (!d.capabilities.empty() || d.private_tmp) {
     out << "\n[isolation]\n";
