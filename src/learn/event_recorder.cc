@@ -109,7 +109,8 @@ EventRecorder::EventRecorder(Recording& recording)
       bind_nr_(number_of("bind")),
       connect_nr_(number_of("connect")),
       execveat_nr_(number_of("execveat")),
-      openat2_nr_(number_of("openat2")) {}
+      openat2_nr_(number_of("openat2")),
+      socket_nr_(number_of("socket")) {}
 
 SyscallUse& EventRecorder::use_of(int nr) {
   const bool cached = nr >= 0 && static_cast<size_t>(nr) < uses_.size();
@@ -139,6 +140,16 @@ void EventRecorder::record(const SyscallEvent& event) {
   if (path_operands(event.nr).any()) {
     record_path(event, 0);
     if (path_operands(event.nr).second.path >= 0) record_path(event, 1);
+  }
+  if (event.nr == socket_nr_) {
+    const uint64_t domain = event.args[0] & 0xffffffff, type = event.args[1] & 0xf;
+    const uint64_t protocol = event.args[2] & 0xffffffff;
+    if (domain == AF_INET || domain == AF_INET6) {
+      if (type == SOCK_STREAM) inet_sockets_[event.pid] |= 1;
+      if (type == SOCK_DGRAM &&
+          (protocol == 0 || protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE))
+        inet_sockets_[event.pid] |= 2;
+    }
   }
   if (event.nr == bind_nr_ || event.nr == connect_nr_) record_endpoint(event, event.nr == bind_nr_);
 }
@@ -245,6 +256,13 @@ void EventRecorder::record_endpoint(const SyscallEvent& event, bool bind) {
       port = ntohs(in6.sin6_port);
     }
     auto protocol = inet_protocol(event.pid, static_cast<int>(event.args[0]));
+    if (!protocol) {
+      // The socket is gone: if this thread created inet sockets of one kind
+      // only, that is the one (inherited or received sockets aside).
+      auto it = inet_sockets_.find(event.pid);
+      if (it != inet_sockets_.end() && it->second == 1) protocol = "tcp";
+      if (it != inet_sockets_.end() && it->second == 2) protocol = "udp";
+    }
     if (!protocol) {
       ++unknown_protocol_;
       return;

@@ -72,7 +72,11 @@ class EventRecorder {
   std::vector<SyscallUse*> uses_;
   // Directory -> its path with symlinks resolved; only successes are kept.
   std::unordered_map<std::string, std::string> directories_;
-  int bind_nr_ = -1, connect_nr_ = -1, execveat_nr_ = -1, openat2_nr_ = -1;
+  int bind_nr_ = -1, connect_nr_ = -1, execveat_nr_ = -1, openat2_nr_ = -1, socket_nr_ = -1;
+  // Per calling thread, the kinds of inet sockets it created (bit 0 tcp,
+  // bit 1 udp): the protocol of a bind or connect when the socket itself can
+  // no longer be borrowed (the eBPF backend sees events after the fact).
+  std::unordered_map<pid_t, uint8_t> inet_sockets_;
 };
 
 }  // namespace least::learn

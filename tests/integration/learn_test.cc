@@ -1,4 +1,4 @@
-// `least learn` on real programs: what the recorder saw (--recording-json),
+// `least learn --backend notify` on real programs: what the recorder saw (--recording-json),
 // how runs that crash, fail to start or are interrupted end.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -27,7 +28,11 @@ using nlohmann::json;
 
 std::vector<std::string> least_learn(const std::vector<std::string>& least_args,
                                      const std::vector<std::string>& command) {
+  // The seccomp-notify backend, named: as root `auto` would pick eBPF
+  // (tests/integration/learn_backends_test.cc compares the two).
   std::vector<std::string> argv = {LEAST_BINARY, "learn"};
+  if (std::find(least_args.begin(), least_args.end(), "--backend") == least_args.end())
+    argv.insert(argv.end(), {"--backend", "notify"});
   argv.insert(argv.end(), least_args.begin(), least_args.end());
   argv.push_back("--");
   argv.insert(argv.end(), command.begin(), command.end());

@@ -155,6 +155,41 @@ TEST(EventRecorder, EndpointsAndValues) {
   EXPECT_NE(r.lost[0].find("44 argument values"), std::string::npos) << r.lost[0];
 }
 
+TEST(EventRecorder, ProtocolFromTheSocketCallsWhenTheSocketIsGone) {
+  Recording r;
+  EventRecorder rec(r);
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(8080);
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string bytes(reinterpret_cast<const char*>(&in), sizeof in);
+  auto gone = [](int nr, std::array<uint64_t, 6> args) {
+    SyscallEvent e = event(nr, args);
+    e.pid = 0x3ffffff0;  // no such process: its descriptors cannot be borrowed
+    return e;
+  };
+  rec.record(gone(SYS_socket, {AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0, 0}));
+  SyscallEvent bind = gone(SYS_bind, {3, 1, sizeof in, 0, 0, 0});
+  bind.memory[1] = bytes;
+  rec.record(bind);
+  // Another thread with both kinds: which one is unknown, and said.
+  auto both = [&](int nr, std::array<uint64_t, 6> args) {
+    SyscallEvent e = gone(nr, args);
+    e.pid = 0x3ffffff1;
+    return e;
+  };
+  rec.record(both(SYS_socket, {AF_INET6, SOCK_STREAM, 0, 0, 0, 0}));
+  rec.record(both(SYS_socket, {AF_INET, SOCK_DGRAM, 0, 0, 0, 0}));
+  SyscallEvent connect = both(SYS_connect, {4, 1, sizeof in, 0, 0, 0});
+  connect.memory[1] = bytes;
+  rec.record(connect);
+  rec.finish();
+  EXPECT_EQ(r.binds.count(Endpoint{"tcp", "127.0.0.1", 8080}), 1u);
+  EXPECT_TRUE(r.connects.empty());
+  ASSERT_EQ(r.lost.size(), 1u);
+  EXPECT_NE(r.lost[0].find("1 network endpoints"), std::string::npos) << r.lost[0];
+}
+
 TEST(MergeRecording, UnionOfRuns) {
   Recording a, b;
   a.syscalls["read"].count = 2;
