@@ -71,6 +71,9 @@ struct task_struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  /* Allocated as threads come: preallocating 32768 entries costs every
+   * start more than the handful of forks ever inserts. */
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 32768);
   __type(key, __u32);  /* thread id */
   __type(value, __u8); /* enum learn_state */
@@ -131,6 +134,7 @@ struct retry {
 };
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
   __uint(max_entries, 4096);
   __type(key, __u32);
   __type(value, struct retry);
