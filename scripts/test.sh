@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
 #   1. the normal build (warnings are errors) and every test in it;
-#   2. the same under AddressSanitizer + UBSan;
+#   2. the same under AddressSanitizer + UBSan (but the escape probes and the
+#      export lockstep matrix, which exercise the kernel and other programs
+#      rather than least's code: tests/escape and tests/exports say why);
 #   3. a short libFuzzer run of the policy front end (clang).
 # Tests that need a feature this host lacks fail instead of skipping when
 # LEAST_REQUIRE_ALL=1 (set here, as in CI).
