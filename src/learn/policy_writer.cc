@@ -66,8 +66,14 @@ void add_endpoints(const std::set<Endpoint>& seen, const char* verb, std::vector
     list.push_back({endpoint, fmt::format("{} {}", verb, join(addresses, ", "))});
 }
 
+// Peaks are sampled while the program runs; a run shorter than one sample
+// has none (a process always holds some descriptors, so 0 means unseen).
+// The floor still applies then: whichever backend recorded the run, and
+// however short it was, the policy gets the same limits.
 std::optional<LimitEntry> limit_from_peak(uint64_t peak, uint64_t floor, const char* what) {
-  if (peak == 0) return std::nullopt;
+  if (peak == 0)
+    return LimitEntry{floor,
+                      fmt::format("{}: none sampled (the run was too short); the floor", what)};
   uint64_t value = std::max(floor, peak * kHeadroom);
   return LimitEntry{value, fmt::format("peak {} {} at once; {}x headroom, at least {}", peak, what,
                                        kHeadroom, floor)};

@@ -226,6 +226,15 @@ TEST(LearnWriter, LimitsFromPeaksAndAnIncompleteRunSaysSo) {
   EXPECT_NE(text.find("killed by SIGSEGV"), std::string::npos);
   EXPECT_NE(text.find("covers only what it did"), std::string::npos);
   EXPECT_NE(text.find("12 path records"), std::string::npos);
+
+  // A run too short for a sample still gets the floors.
+  r.peak_processes = r.peak_open_files = 0;
+  text = learn::write_policy(r);
+  p = parse(text);
+  ASSERT_TRUE(p.policy.limits.processes && p.policy.limits.open_files) << text;
+  EXPECT_EQ(p.policy.limits.processes->value, 64u);
+  EXPECT_EQ(p.policy.limits.open_files->value, 256u);
+  EXPECT_NE(text.find("none sampled"), std::string::npos) << text;
 }
 
 TEST(LearnWriter, PathsThatTomlCannotHoldPlainlyAreEscaped) {
