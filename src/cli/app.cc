@@ -31,6 +31,17 @@ constexpr const char* kDescription =
 
 }  // namespace
 
+int exit_code_for(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kNotFound:
+      return kExitNotFound;
+    case ErrorKind::kCannotExec:
+      return kExitCannotExec;
+    default:
+      return kExitLeastFailed;
+  }
+}
+
 int run_app(std::vector<std::string> args) {
   CLI::App app(kDescription, "least");
   app.require_subcommand(1);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/error.h"
+
 namespace least::cli {
 
 // Exit statuses (docs/exit-codes.md).
@@ -16,5 +18,9 @@ inline constexpr int kExitCannotExec = 126;
 inline constexpr int kExitNotFound = 127;
 
 int run_app(std::vector<std::string> args);
+
+// What run, check and learn exit with when least cannot start the program
+// (127 not found, 126 cannot execute) or fails itself (125).
+int exit_code_for(const Error& e);
 
 }  // namespace least::cli

@@ -35,17 +35,6 @@ struct LearnOptions {
   std::vector<std::string> command;
 };
 
-int exit_code_for(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kNotFound:
-      return kExitNotFound;
-    case ErrorKind::kCannotExec:
-      return kExitCannotExec;
-    default:
-      return kExitLeastFailed;
-  }
-}
-
 void say(const std::string& line) {
   std::fprintf(stderr, "%s\n", line.c_str());
 }

@@ -26,17 +26,6 @@ struct RunOptions {
   std::vector<std::string> command;
 };
 
-int exit_code_for(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kNotFound:
-      return kExitNotFound;
-    case ErrorKind::kCannotExec:
-      return kExitCannotExec;
-    default:
-      return kExitLeastFailed;
-  }
-}
-
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
