@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libbenchmark-dev clang-format
   # the eBPF backend of least learn: libbpf (static archive, with libelf and zlib)
   libbpf-dev libelf-dev zlib1g-dev
+  # least analyze: Zydis disassembles x86-64 code
+  libzydis-dev
   # programs the tests and the demo confine
   python3 python3-yaml git curl sqlite3 coreutils busybox
   # peers and tools for tests and benchmarks
