@@ -228,6 +228,14 @@ int learn(const LearnOptions& o) {
   request.say = say;
   auto recording =
       backend == "ebpf" ? learn::record_with_ebpf(request) : learn::record_with_notify(request);
+  // The kernel refused the eBPF programs: known only when they load, which
+  // happens before the program runs, so notify can still record it.
+  if (!recording && o.backend == "auto" && backend == "ebpf" &&
+      recording.error().kind == ErrorKind::kUnsupported) {
+    say(fmt::format("least: learn: the eBPF backend cannot be used ({}); recording with notify",
+                    recording.error().str()));
+    recording = learn::record_with_notify(request);
+  }
   if (!recording) {
     error(recording.error().str());
     return exit_code_for(recording.error());

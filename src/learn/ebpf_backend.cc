@@ -56,9 +56,13 @@ Status ebpf_available() {
     return make_error(ErrorKind::kUnsupported,
                       "it needs least in the initial pid namespace (the kernel's thread ids would "
                       "not match ours)");
-  if (auto r = EbpfSession::probe_load(); !r)
+  // The programs attach to BTF tracepoints: without the kernel's BTF they
+  // cannot load. Whether the verifier accepts them is known only by loading
+  // them, which costs as much as a session: EbpfSession::open says so then
+  // (ErrorKind::kUnsupported), before the program has run.
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     return make_error(ErrorKind::kUnsupported,
-                      "the kernel refuses its programs: " + r.error().str());
+                      "the kernel has no BTF (/sys/kernel/btf/vmlinux) for its programs");
   return ok_status();
 }
 

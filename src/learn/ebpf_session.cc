@@ -137,17 +137,15 @@ Result<ObjectPtr> open_object() {
 }
 
 Status load_object(bpf_object* o) {
-  if (int err = bpf_object__load(o); err != 0) return bpf_error("load the BPF programs", -err);
+  if (int err = bpf_object__load(o); err != 0) {
+    Error e = bpf_error("load the BPF programs", -err);
+    e.kind = ErrorKind::kUnsupported;
+    return e;
+  }
   return ok_status();
 }
 
 }  // namespace
-
-Status EbpfSession::probe_load() {
-  auto o = open_object();
-  if (!o) return std::move(o).error();
-  return load_object(o->get());
-}
 
 Result<std::unique_ptr<EbpfSession>> EbpfSession::open(EventSink sink, const SpecOf& spec_of) {
   std::unique_ptr<EbpfSession> s(new EbpfSession());

@@ -46,11 +46,9 @@ class EbpfSession {
   using SpecOf = std::function<CaptureSpec(int nr)>;
 
   // Loads and attaches the programs; nothing is tracked yet. `spec_of` says
-  // what to copy per syscall (capture_spec, or a test's own table).
+  // what to copy per syscall (capture_spec, or a test's own table). A kernel
+  // that refuses the programs is ErrorKind::kUnsupported.
   static Result<std::unique_ptr<EbpfSession>> open(EventSink sink, const SpecOf& spec_of);
-  // Loads the programs without attaching them: whether this kernel and these
-  // privileges allow it (ebpf_available).
-  static Status probe_load();
   ~EbpfSession();
   EbpfSession(const EbpfSession&) = delete;
   EbpfSession& operator=(const EbpfSession&) = delete;

@@ -80,8 +80,8 @@ std::string some_names(const std::vector<std::string>& names, size_t shown = 5) 
   return fmt::format("{} and {} more", join(first, ", "), names.size() - shown);
 }
 
-std::string calls_text(uint64_t n) {
-  return fmt::format("{} {}", n, n == 1 ? "call" : "calls");
+std::string calls_text(uint64_t n, const CoverOptions& o) {
+  return fmt::format("{} {}", n, n == 1 ? o.one : o.many);
 }
 
 std::string condition_text(const Unit& u) {
@@ -94,12 +94,13 @@ std::string condition_text(const Unit& u) {
 
 }  // namespace
 
-SyscallCover cover_syscalls(const Recording& recording, const std::vector<Entry>& required) {
+SyscallCover cover_syscalls(const Recording& recording, const std::vector<Entry>& required,
+                            const CoverOptions& options) {
   std::vector<Unit> units;
   std::map<std::string, uint64_t> calls;
   std::vector<std::string> by_name;  // too many combinations: allowed by name
   for (const auto& [name, use] : recording.syscalls) {
-    if (only_the_initial_exec(name, use)) continue;
+    if (options.launcher_exec && only_the_initial_exec(name, use)) continue;
     calls[name] = use.count;
     bool too_many = false;
     // clone3 passes its flags in memory that seccomp cannot read, so `least
@@ -194,7 +195,7 @@ SyscallCover cover_syscalls(const Recording& recording, const std::vector<Entry>
                        [&](const auto& a, const auto& b) { return calls[a] > calls[b]; });
       uint64_t total = 0;
       for (const auto& n : names) total += calls[n];
-      std::string seen = fmt::format("{} ({})", some_names(names), calls_text(total));
+      std::string seen = fmt::format("{} ({})", some_names(names), calls_text(total, options));
       comment = comment.empty() ? seen : comment + "; " + seen;
     }
     out.promises.push_back({p.name, comment});
@@ -206,7 +207,7 @@ SyscallCover cover_syscalls(const Recording& recording, const std::vector<Entry>
     if (!covered[i]) left[units[i].syscall].push_back(&units[i]);
   for (const auto& n : by_name) left[n];
   for (const auto& [name, list] : left) {
-    std::string seen = calls_text(calls[name]);
+    std::string seen = calls_text(calls[name], options);
     std::string why;
     if (const auto* d = policy::find_dangerous(name))
       why = fmt::format("{}; dangerous: {}", seen, d->why);

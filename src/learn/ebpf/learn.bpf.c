@@ -103,7 +103,9 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 16 << 20); /* set by user space before load */
+  /* 4 MiB: ~30000 path events in flight while user space drains them;
+     a bigger buffer costs its allocation at every start. */
+  __uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
 /* An event is built here, then copied into the ring buffer at its size. */
