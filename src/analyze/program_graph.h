@@ -1,0 +1,123 @@
+// One program's call graph over all its objects: imports bound to the
+// objects that export them (ld.so's global scope, in load order), IFUNC
+// calls to every candidate of the resolver, indirect calls to every function
+// whose address is taken, then reachability from the roots and syscall
+// numbers resolved through the callers' arguments (the libc `syscall()`
+// wrapper, thin wrappers, `socket(AF_INET, ...)` through libc's socket).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analyze/object_summary.h"
+
+namespace least::analyze {
+
+struct ProgramObject {
+  std::string path;
+  const ObjectSummary* summary = nullptr;
+};
+
+struct FunctionRef {
+  uint32_t object = 0;
+  uint32_t function = 0;  // index into that summary's functions
+  auto operator<=>(const FunctionRef&) const = default;
+};
+
+// A value as the whole program can pass it: a set of constants, or any.
+struct Resolved {
+  bool any = true;
+  std::set<uint64_t> constants;
+};
+
+// How a function was first reached (for provenance).
+struct Reach {
+  enum class How : uint8_t { root, call, indirect };
+  How how = How::root;
+  std::optional<FunctionRef> from;  // the caller, for call
+  std::string root;                 // "entry", "init_array", ... for root
+};
+
+// A call of an import by name (execve, dlopen, ...) from reachable code.
+struct NamedCall {
+  FunctionRef caller;
+  uint64_t site = 0;
+  std::vector<Resolved> args;  // rdi, rsi, rdx, rcx, r8, r9
+};
+
+struct SiteRef {
+  FunctionRef function;
+  uint64_t address = 0;
+};
+
+class ProgramGraph {
+ public:
+  // `objects` in load order: [0] is the program. `interpreter` indexes ld.so
+  // when the program has one.
+  ProgramGraph(std::vector<ProgramObject> objects, std::optional<uint32_t> interpreter);
+
+  const std::vector<ProgramObject>& objects() const { return objects_; }
+  const Function& function(FunctionRef f) const;
+  bool reached(FunctionRef f) const { return reach_.count(f) != 0; }
+  size_t reached_count() const { return reach_.size(); }
+  size_t function_count() const;
+  bool indirect_calls_reached() const { return indirect_reached_; }
+
+  // The chain from a root to `f`, root first.
+  std::vector<std::pair<FunctionRef, Reach>> path_to(FunctionRef f) const;
+
+  // Every syscall number a reachable site can make, each with the sites and
+  // the values of the argument registers rdi, rsi, rdx, r10, r8, r9 there.
+  struct SyscallFinding {
+    std::vector<SiteRef> sites;
+    std::vector<Resolved> args;  // size 6, joined over the sites
+  };
+  const std::map<uint64_t, SyscallFinding>& syscalls() const { return syscalls_; }
+  // Reachable sites whose number is not a constant (with the reason).
+  const std::vector<std::pair<SiteRef, std::string>>& unknown_numbers() const {
+    return unknown_numbers_;
+  }
+
+  // Reachable calls of the exported functions named `name` (in any object).
+  // (Not const: argument resolution is memoised.)
+  std::vector<NamedCall> calls_of(const std::string& name);
+
+  // Imports nothing in the program exports (weak ones are fine).
+  const std::vector<std::string>& unbound() const { return unbound_; }
+
+  std::string describe(FunctionRef f) const;  // "libc.so.6:socket"
+
+ private:
+  struct Edge {
+    FunctionRef caller;
+    const CallSite* site = nullptr;  // null: an indirect call (args unknown)
+  };
+  void bind_imports();
+  void reach_all();
+  void reach(FunctionRef f, Reach why, std::vector<FunctionRef>& work);
+  std::optional<FunctionRef> function_at(uint32_t object, uint64_t address) const;
+  Resolved resolve(const Value& v, FunctionRef in);
+  Resolved argument_of(FunctionRef f, uint8_t k);
+  void collect_syscalls();
+
+  std::vector<ProgramObject> objects_;
+  std::optional<uint32_t> interpreter_;
+  // Per object, per import: the functions a call to it can enter.
+  std::vector<std::vector<std::vector<FunctionRef>>> bound_;
+  std::vector<std::string> unbound_;
+  std::map<FunctionRef, Reach> reach_;
+  std::map<FunctionRef, std::vector<Edge>> callers_;
+  std::set<FunctionRef> address_taken_;  // the targets of any indirect call
+  std::set<FunctionRef> any_arguments_;  // roots and indirect targets
+  bool indirect_reached_ = false;
+  std::map<std::pair<FunctionRef, uint8_t>, std::optional<Resolved>> argument_memo_;
+  std::map<uint64_t, SyscallFinding> syscalls_;
+  std::vector<std::pair<SiteRef, std::string>> unknown_numbers_;
+};
+
+}  // namespace least::analyze
