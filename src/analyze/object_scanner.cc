@@ -77,8 +77,7 @@ class Scanner {
   std::optional<SlotTarget> slot_target(uint64_t slot);
   std::optional<SlotTarget> stub_target(uint64_t stub);
   void collect_roots();
-  void discover();
-  void light_scan(uint64_t begin, uint64_t end, std::vector<uint64_t>& found);
+  void analyze_all();
   size_t decode(uint64_t begin, uint64_t end, std::vector<Insn>& out);
   void analyze(uint64_t begin, uint64_t end, Function& f);
   void data_references();
@@ -90,11 +89,13 @@ class Scanner {
   ObjectSummary out_;
   std::vector<const ElfSection*> code_;
   std::vector<const ElfSection*> plt_;
+  std::vector<const ElfSection*> got_;
   std::unordered_map<uint64_t, const ElfRelocation*> reloc_at_;
   std::map<Import, uint32_t> import_index_;
   std::unordered_map<uint64_t, std::optional<SlotTarget>> stubs_;
   std::map<uint64_t, Start> starts_;
-  std::vector<uint64_t> sorted_;
+  std::vector<uint64_t> sorted_;   // the final starts, once all are known
+  std::vector<uint64_t> pending_;  // direct targets found that are not starts yet
   std::map<std::string, std::pair<size_t, uint64_t>> decode_failures_;  // section → count, first
 };
 
@@ -120,13 +121,15 @@ uint32_t Scanner::import_of(const ElfSymbol& s) {
   return it->second;
 }
 
+// Only GOT slots: they are read-only once relocated, where a function
+// pointer in .data with a RELATIVE relocation may be changed at run time.
 std::optional<SlotTarget> Scanner::slot_target(uint64_t slot) {
+  if (std::none_of(got_.begin(), got_.end(), [&](auto* s) { return s->contains(slot); }))
+    return std::nullopt;
   auto it = reloc_at_.find(slot);
   if (it == reloc_at_.end()) {
     // A GOT slot the static linker filled (non-PIE): its word is the target.
-    const ElfSection* s = elf_.section_at(slot);
-    if (s && s->name.starts_with(".got"))
-      if (auto w = elf_.read_u64(slot); w && is_start(*w)) return SlotTarget{*w, std::nullopt};
+    if (auto w = elf_.read_u64(slot); w && code_section(*w)) return SlotTarget{*w, std::nullopt};
     return std::nullopt;
   }
   const ElfRelocation& r = *it->second;
@@ -210,58 +213,6 @@ void Scanner::collect_roots() {
     } else {
       out_.notes.push_back(fmt::format("root {:#x} is not in an executable section", r));
     }
-  }
-}
-
-void Scanner::light_scan(uint64_t begin, uint64_t end, std::vector<uint64_t>& found) {
-  const ElfSection* s = code_section(begin);
-  if (!s) return;
-  const uint8_t* base = s->data + (begin - s->addr);
-  for (uint64_t a = begin; a < end;) {
-    ZydisDecodedInstruction ins;
-    if (!ZYAN_SUCCESS(
-            ZydisDecoderDecodeInstruction(&decoder_, nullptr, base + (a - begin), end - a, &ins))) {
-      ++a;
-      continue;
-    }
-    uint64_t next = a + ins.length;
-    auto cat = ins.meta.category;
-    if ((cat == ZYDIS_CATEGORY_CALL || cat == ZYDIS_CATEGORY_UNCOND_BR ||
-         cat == ZYDIS_CATEGORY_COND_BR) &&
-        ins.raw.imm[0].is_relative) {
-      uint64_t t = next + static_cast<uint64_t>(ins.raw.imm[0].value.s);
-      bool leaves = t < begin || t >= end;
-      if ((cat == ZYDIS_CATEGORY_CALL || leaves) && code_section(t) && !starts_.contains(t))
-        found.push_back(t);
-    }
-    a = next;
-  }
-}
-
-void Scanner::discover() {
-  std::vector<uint64_t> work;
-  for (auto& [a, s] : starts_) work.push_back(a);
-  std::vector<uint64_t> found;
-  while (!work.empty()) {
-    found.clear();
-    for (uint64_t a : work) {
-      auto it = starts_.find(a);
-      light_scan(a, end_of(it), found);
-    }
-    work.clear();
-    std::sort(found.begin(), found.end());
-    found.erase(std::unique(found.begin(), found.end()), found.end());
-    for (uint64_t t : found) {
-      if (starts_.contains(t)) continue;
-      auto it = starts_.emplace(t, Start{}).first;
-      work.push_back(t);
-      // An unsized function before it now ends here: its jumps past the new
-      // end leave it, and their targets must become functions too.
-      if (it != starts_.begin() && std::prev(it)->second.size == 0)
-        work.push_back(std::prev(it)->first);
-    }
-    std::sort(work.begin(), work.end());
-    work.erase(std::unique(work.begin(), work.end()), work.end());
   }
 }
 
@@ -468,6 +419,8 @@ void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
     c.address = x.address;
     c.local = t->local;
     c.import = t->import;
+    if (c.local && code_section(*c.local) && !starts_.contains(*c.local))
+      pending_.push_back(*c.local);
     c.args = args_of(s, {Gpr::rdi, Gpr::rsi, Gpr::rdx, Gpr::rcx, Gpr::r8, Gpr::r9});
     for (const Value& v : c.args) add_string(v);
     f.calls.push_back(std::move(c));
@@ -480,13 +433,15 @@ void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
     }
     return SlotTarget{t, std::nullopt};
   };
+  // Not all starts are known yet: code addresses are kept here and filtered
+  // once they are (analyze_all).
   auto refer = [&](uint64_t a) {
-    if (is_start(a))
+    if (code_section(a))
       f.takes_address.push_back(a);
     else if (in_plt(a))
       if (auto t = stub_target(a)) {
         if (t->import) f.takes_import.push_back(*t->import);
-        if (t->local && is_start(*t->local)) f.takes_address.push_back(*t->local);
+        if (t->local && code_section(*t->local)) f.takes_address.push_back(*t->local);
       }
   };
   const bool exec_type = elf_.type() == ET_EXEC;
@@ -538,7 +493,7 @@ void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
       if (!x.lea)
         if (auto t = slot_target(x.memory)) {
           if (t->import) f.takes_import.push_back(*t->import);
-          if (t->local && is_start(*t->local)) f.takes_address.push_back(*t->local);
+          if (t->local && code_section(*t->local)) f.takes_address.push_back(*t->local);
         }
     }
     if (exec_type && x.has_immediate) refer(x.immediate);
@@ -549,6 +504,50 @@ void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
   };
   unique(f.takes_address);
   unique(f.takes_import);
+}
+
+// Each function is decoded once; a direct call or outward jump to an
+// address that is not yet a start makes it one, and an unsized function
+// before it that ran past it is analysed again over its shorter range.
+void Scanner::analyze_all() {
+  std::map<uint64_t, std::pair<Function, uint64_t>> done;  // start → function, end used
+  std::vector<uint64_t> work;
+  for (auto& [a, s] : starts_) work.push_back(a);
+  while (!work.empty()) {
+    for (uint64_t a : work) {
+      auto it = starts_.find(a);
+      Function f;
+      f.address = a;
+      f.size = it->second.size;
+      f.name = it->second.name;
+      uint64_t end = end_of(it);
+      analyze(a, end, f);
+      done[a] = {std::move(f), end};
+    }
+    work.clear();
+    std::sort(pending_.begin(), pending_.end());
+    pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
+    for (uint64_t t : pending_) {
+      if (starts_.contains(t)) continue;
+      auto it = starts_.emplace(t, Start{}).first;
+      work.push_back(t);
+      if (it == starts_.begin()) continue;
+      auto prev = std::prev(it);
+      if (auto d = done.find(prev->first); d != done.end() && d->second.second > t)
+        work.push_back(prev->first);
+    }
+    pending_.clear();
+    std::sort(work.begin(), work.end());
+    work.erase(std::unique(work.begin(), work.end()), work.end());
+  }
+  sorted_.reserve(starts_.size());
+  for (auto& [a, s] : starts_) sorted_.push_back(a);
+  out_.functions.reserve(done.size());
+  for (auto& [a, entry] : done) {
+    Function& f = entry.first;
+    std::erase_if(f.takes_address, [&](uint64_t x) { return !is_start(x); });
+    out_.functions.push_back(std::move(f));
+  }
 }
 
 void Scanner::data_references() {
@@ -595,6 +594,7 @@ void Scanner::data_references() {
 
 ObjectSummary Scanner::run() {
   for (const ElfSection& s : elf_.sections()) {
+    if (s.alloc() && s.name.starts_with(".got")) got_.push_back(&s);
     if (!s.exec()) continue;
     (is_plt_name(s.name) ? plt_ : code_).push_back(&s);
   }
@@ -633,19 +633,7 @@ ObjectSummary Scanner::run() {
     if ((r.type == R_X86_64_RELATIVE || r.type == R_X86_64_IRELATIVE) &&
         !is_metadata_section(elf_.section_at(r.offset) ? elf_.section_at(r.offset)->name : ""))
       seed(static_cast<uint64_t>(r.addend));
-  discover();
-
-  sorted_.reserve(starts_.size());
-  for (auto& [a, s] : starts_) sorted_.push_back(a);
-  out_.functions.reserve(starts_.size());
-  for (auto it = starts_.begin(); it != starts_.end(); ++it) {
-    Function f;
-    f.address = it->first;
-    f.size = it->second.size;
-    f.name = it->second.name;
-    analyze(it->first, end_of(it), f);
-    out_.functions.push_back(std::move(f));
-  }
+  analyze_all();
   data_references();
 
   for (auto& [section, failure] : decode_failures_)
