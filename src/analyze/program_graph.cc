@@ -303,7 +303,7 @@ std::vector<NamedCall> ProgramGraph::calls_of(const std::string& name) {
     if (it == callers_.end()) continue;
     for (const Edge& e : it->second) {
       if (!e.site) continue;
-      NamedCall call{e.caller, e.site->address, {}};
+      NamedCall call{e.caller, t, e.site->address, {}};
       for (uint8_t i = 0; i < 6; ++i)
         call.args.push_back(i < e.site->args.size() ? resolve(e.site->args[i], e.caller)
                                                     : any_value());

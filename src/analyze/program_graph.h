@@ -46,6 +46,7 @@ struct Reach {
 // A call of an import by name (execve, dlopen, ...) from reachable code.
 struct NamedCall {
   FunctionRef caller;
+  FunctionRef callee;
   uint64_t site = 0;
   std::vector<Resolved> args;  // rdi, rsi, rdx, rcx, r8, r9
 };
