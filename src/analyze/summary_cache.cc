@@ -308,7 +308,11 @@ std::optional<ObjectSummary> SummaryCache::decode(std::string_view bytes,
   if (get_fixed<uint64_t>(bytes, 16) != payload.size() ||
       get_fixed<uint64_t>(bytes, 24) != hash_bytes(payload))
     return std::nullopt;
+  return decode_payload(payload, build_id);
+}
 
+std::optional<ObjectSummary> SummaryCache::decode_payload(std::string_view payload,
+                                                          const std::string& build_id) {
   Reader r(payload);
   ObjectSummary s;
   s.build_id = r.str();
