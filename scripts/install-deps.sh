@@ -4,6 +4,10 @@
 # packages that are missing.
 set -euo pipefail
 
+# The shared libraries nginx and redis-server need (`apt-cache depends nginx
+# redis-tools`); their binaries are unpacked by fetch_servers below.
+server_libraries=(libcrypt1 libpcre2-8-0 libssl3 zlib1g libatomic1 libjemalloc2 liblzf1 libsystemd0)
+
 packages=(
   # build
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
@@ -19,6 +23,8 @@ packages=(
   bubblewrap firejail hyperfine valgrind seccomp time strace
   # the real consumers of `least export`: OCI runtimes, AppArmor's parser
   crun runc apparmor
+  # the libraries of nginx and redis-server (fetch_servers unpacks the binaries)
+  "${server_libraries[@]}"
 )
 
 # A static busybox for the OCI bundles' rootfs in the export tests. Its own
@@ -39,12 +45,38 @@ fetch_static_busybox() {
   rm -rf "$tmp"
 }
 
+# nginx and redis-server for the tests and benchmarks of least analyze. Their
+# packages would start services listening on the network, so only their
+# libraries are installed; the binaries are unpacked from the .debs into
+# $servers_dir (nginx: /usr/sbin/nginx; redis-server: /usr/bin/redis-server,
+# a link to redis-check-rdb in redis-tools).
+servers_dir=/var/cache/least/servers
+server_packages=(nginx redis-server redis-tools)
+fetch_servers() {
+  [ -x "$servers_dir/usr/sbin/nginx" ] && [ -x "$servers_dir/usr/bin/redis-server" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "least: run as root once to unpack nginx and redis-server into $servers_dir" >&2
+    return 1
+  fi
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download "${server_packages[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download "${server_packages[@]}" >/dev/null; })
+  mkdir -p "$servers_dir"
+  local deb
+  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$servers_dir"; done
+  rm -rf "$tmp"
+  "$servers_dir/usr/sbin/nginx" -v
+  "$servers_dir/usr/bin/redis-server" --version
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   fetch_static_busybox
+  fetch_servers
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -56,3 +88,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fetch_static_busybox
+fetch_servers

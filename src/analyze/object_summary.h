@@ -41,6 +41,7 @@ struct SyscallSite {
   // rdi, rsi, rdx, r10, r8, r9 at the instruction: the catalog checks socket
   // families, clone flags, PROT_EXEC, ... where they are constant.
   std::vector<Value> args;  // size 6
+  bool operator==(const SyscallSite&) const = default;
 };
 
 // A call (or tail jump) from a function to a function of this object or to
@@ -52,6 +53,7 @@ struct CallSite {
   std::optional<uint64_t> local;
   std::optional<uint32_t> import;
   std::vector<Value> args;  // rdi, rsi, rdx, rcx, r8, r9 at the call; size 6
+  bool operator==(const CallSite&) const = default;
 };
 
 struct Function {
@@ -71,6 +73,7 @@ struct Function {
   // nor a jump table inside the function: it may reach any address-taken
   // function.
   bool indirect_calls = false;
+  bool operator==(const Function&) const = default;
 };
 
 // A symbol this object needs from another object (or from itself, for
@@ -90,6 +93,7 @@ struct Export {
   bool ifunc = false;    // address is the resolver; its targets are what it
                          // forms (its Function::takes_address)
   bool function = true;  // STT_FUNC/STT_GNU_IFUNC, else data
+  bool operator==(const Export&) const = default;
 };
 
 struct ObjectSummary {
@@ -113,6 +117,7 @@ struct ObjectSummary {
   std::map<uint64_t, std::string> strings;
   // Things the scanner saw and could not follow, in words, with addresses.
   std::vector<std::string> notes;
+  bool operator==(const ObjectSummary&) const = default;
 };
 
 }  // namespace least::analyze
