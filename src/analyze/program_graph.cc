@@ -82,7 +82,7 @@ void ProgramGraph::bind_imports() {
   std::unordered_map<std::string, std::vector<std::pair<uint32_t, const Export*>>> by_name;
   for (uint32_t o = 0; o < objects_.size(); ++o)
     for (const auto& e : objects_[o].summary->exports)
-      if (e.function) by_name[e.name].emplace_back(o, &e);
+      by_name[e.name].emplace_back(o, &e);
 
   bound_.resize(objects_.size());
   for (uint32_t o = 0; o < objects_.size(); ++o) {
@@ -109,6 +109,7 @@ void ProgramGraph::bind_imports() {
                                          base_name(objects_[o].path)));
         continue;
       }
+      if (!found->second->function) continue;  // data: bound, but nothing to call
       auto target = function_at(found->first, found->second->address);
       if (!target) continue;
       if (!found->second->ifunc) {

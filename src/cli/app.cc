@@ -24,7 +24,9 @@ constexpr const char* kDescription =
     "  least promises                             what each promise allows\n"
     "  least export -p app.least.toml --format docker   also oci, k8s, apparmor, systemd, bpf\n"
     "  least diff old.least.toml new.least.toml   what each allows that the other does not\n"
-    "  least merge a.least.toml b.least.toml -o ab.least.toml   one policy allowing both\n\n"
+    "  least merge a.least.toml b.least.toml -o ab.least.toml   one policy allowing both\n"
+    "  least learn -o app.least.toml -- ./app      write a policy by watching a run\n"
+    "  least analyze /usr/sbin/nginx               every syscall its code can make\n\n"
     "Exit status: run gives the program's status (128+N for signal N), 125 when\n"
     "least itself fails (bad policy included), 126 when the program cannot be\n"
     "executed, 127 when it is not found; other commands 0, 1 on failure, 2 on bad input.";
@@ -64,6 +66,7 @@ int run_app(std::vector<std::string> args) {
   add(add_diff_command);
   add(add_learn_command);
   add(add_merge_command);
+  add(add_analyze_command);
 
   // CLI11 parses argv in reverse order from a vector; argv[0] excluded.
   std::vector<std::string> reversed(args.rbegin(), args.rend());

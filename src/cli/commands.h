@@ -19,5 +19,6 @@ Command add_bundle_command(CLI::App& app);
 Command add_diff_command(CLI::App& app);
 Command add_learn_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
+Command add_analyze_command(CLI::App& app);
 
 }  // namespace least::cli

@@ -1,0 +1,153 @@
+#include "analyze/analysis.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <set>
+
+#include "analyze/library_closure.h"
+#include "analyze/object_scanner.h"
+#include "analyze/summary_cache.h"
+
+namespace least::analyze {
+
+namespace {
+
+// The exec family and the argument that names the program (or command).
+struct ExecFunction {
+  const char* name;
+  int path_arg;  // -1: none (fexecve)
+};
+constexpr ExecFunction kExecFunctions[] = {
+    {"execve", 0},       {"execv", 0},  {"execvp", 0},   {"execvpe", 0},  {"execl", 0},
+    {"execlp", 0},       {"execle", 0}, {"execveat", 1}, {"fexecve", -1}, {"posix_spawn", 1},
+    {"posix_spawnp", 1}, {"system", 0}, {"popen", 0},
+};
+
+// dlopen(name, ...) and dlmopen(lmid, name, ...).
+struct DlopenFunction {
+  const char* name;
+  int name_arg;
+};
+constexpr DlopenFunction kDlopenFunctions[] = {{"dlopen", 0}, {"dlmopen", 1}};
+
+std::string base_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The strings a resolved argument points at, in the caller's object; nullopt
+// when any value is not a known string.
+std::optional<std::vector<std::string>> strings_of(const Resolved& r, const ObjectSummary& in) {
+  if (r.any || r.constants.empty()) return std::nullopt;
+  std::vector<std::string> out;
+  for (uint64_t a : r.constants) {
+    auto it = in.strings.find(a);
+    if (it == in.strings.end()) return std::nullopt;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Analysis> analyze_program(const std::string& program, const AnalyzeOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  auto closure = resolve_closure(program);
+  if (!closure) return std::move(closure).error();
+
+  Analysis a;
+  a.program = program;
+  std::optional<SummaryCache> cache;
+  if (!options.cache_dir.empty()) cache.emplace(options.cache_dir);
+
+  std::vector<ObjectSummary*> summaries;  // by closure index
+  std::set<std::pair<size_t, std::string>> dlopens_done;
+  for (;;) {
+    // Summarise what the closure gained (all of it, the first time).
+    for (size_t i = summaries.size(); i < closure->objects.size(); ++i) {
+      const LoadedObject& o = closure->objects[i];
+      AnalyzedObject seen{o.path, "", false};
+      if (i == 0)
+        seen.why = "program";
+      else if (o.is_interpreter)
+        seen.why = "interpreter (PT_INTERP)";
+      else if (o.loader)
+        seen.why = fmt::format("{} by {}", o.dlopened ? "dlopen'ed" : "needed",
+                               base_name(closure->objects[*o.loader].path));
+      std::optional<ObjectSummary> s;
+      if (cache && !o.info.build_id.empty()) s = cache->load(o.info.build_id);
+      if (s) {
+        seen.cached = true;
+      } else {
+        auto scanned = summarize_object(o.real_path.empty() ? o.path : o.real_path);
+        if (!scanned) return std::move(scanned).context("analyze " + program).error();
+        s = std::move(*scanned);
+        // A cache that cannot be written costs only time, later.
+        if (cache) (void)cache->store(*s);
+      }
+      a.summaries_.push_back(std::move(*s));
+      summaries.push_back(&a.summaries_.back());
+      a.objects.push_back(std::move(seen));
+    }
+
+    std::vector<ProgramObject> objects;
+    for (size_t i = 0; i < summaries.size(); ++i)
+      objects.push_back({closure->objects[i].path, summaries[i]});
+    std::optional<uint32_t> interpreter;
+    if (closure->interpreter) interpreter = static_cast<uint32_t>(*closure->interpreter);
+    a.graph = std::make_unique<ProgramGraph>(std::move(objects), interpreter);
+
+    // Libraries dlopen'ed by a constant name join the closure; then again.
+    bool grew = false;
+    a.dlopens.clear();
+    for (const auto& f : kDlopenFunctions)
+      for (const NamedCall& c : a.graph->calls_of(f.name)) {
+        if (c.caller.object == c.callee.object) continue;  // libc's own plumbing
+        DlopenFinding d;
+        d.caller = a.graph->describe(c.caller);
+        auto names =
+            strings_of(c.args[static_cast<size_t>(f.name_arg)], *summaries[c.caller.object]);
+        if (!names) {
+          d.problem = "the name is not a constant string";
+          a.dlopens.push_back(std::move(d));
+          continue;
+        }
+        for (const auto& name : *names) {
+          DlopenFinding one = d;
+          one.name = name;
+          auto added = resolve_dlopen(*closure, c.caller.object, name);
+          if (!added) {
+            one.problem = added.error().str();
+          } else if (!added->empty()) {
+            one.resolved = closure->objects[added->front()].path;
+            if (dlopens_done.emplace(c.caller.object, name).second &&
+                closure->objects.size() > summaries.size())
+              grew = true;
+          }
+          a.dlopens.push_back(std::move(one));
+        }
+      }
+    if (!grew) break;
+  }
+
+  std::set<std::tuple<std::string, std::string, std::string>> seen_execs;
+  for (const auto& f : kExecFunctions)
+    for (const NamedCall& c : a.graph->calls_of(f.name)) {
+      if (c.caller.object == c.callee.object) continue;  // e.g. libc's execvp -> execve
+      ExecFinding e;
+      e.caller = a.graph->describe(c.caller);
+      e.function = f.name;
+      if (f.path_arg >= 0)
+        if (auto paths =
+                strings_of(c.args[static_cast<size_t>(f.path_arg)], *summaries[c.caller.object]))
+          e.path = paths->front();
+      if (seen_execs.emplace(e.caller, e.function, e.path.value_or("")).second)
+        a.execs.push_back(std::move(e));
+    }
+
+  a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return a;
+}
+
+}  // namespace least::analyze
