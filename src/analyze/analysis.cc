@@ -63,6 +63,7 @@ Result<Analysis> analyze_program(const std::string& program, const AnalyzeOption
 
   std::vector<ObjectSummary*> summaries;  // by closure index
   std::set<std::pair<size_t, std::string>> dlopens_done;
+  std::set<std::string> looked_up;  // constant dlsym names
   for (;;) {
     // Summarise what the closure gained (all of it, the first time).
     for (size_t i = summaries.size(); i < closure->objects.size(); ++i) {
@@ -93,13 +94,31 @@ Result<Analysis> analyze_program(const std::string& program, const AnalyzeOption
 
     std::vector<ProgramObject> objects;
     for (size_t i = 0; i < summaries.size(); ++i)
-      objects.push_back({closure->objects[i].path, summaries[i]});
+      objects.push_back({closure->objects[i].path, summaries[i], closure->objects[i].dlopened});
     std::optional<uint32_t> interpreter;
     if (closure->interpreter) interpreter = static_cast<uint32_t>(*closure->interpreter);
-    a.graph = std::make_unique<ProgramGraph>(std::move(objects), interpreter);
+    a.graph = std::make_unique<ProgramGraph>(std::move(objects), interpreter, looked_up);
+
+    // dlsym by a constant name makes that export a root; by any other name
+    // it is taken to look in the dlopen'ed libraries, whose exports are
+    // roots already.
+    bool grew = false;
+    a.notes.clear();
+    for (const char* dlsym : {"dlsym", "dlvsym"})
+      for (const NamedCall& c : a.graph->calls_of(dlsym)) {
+        if (c.caller.object == c.callee.object) continue;
+        auto names = strings_of(c.args[1], *summaries[c.caller.object]);
+        if (!names) {
+          a.notes.push_back(fmt::format(
+              "{} calls {} with a name that is not constant: taken to look up the exports of "
+              "the dlopen'ed libraries",
+              a.graph->describe(c.caller), dlsym));
+          continue;
+        }
+        for (const auto& n : *names) grew |= looked_up.insert(n).second;
+      }
 
     // Libraries dlopen'ed by a constant name join the closure; then again.
-    bool grew = false;
     a.dlopens.clear();
     for (const auto& f : kDlopenFunctions)
       for (const NamedCall& c : a.graph->calls_of(f.name)) {

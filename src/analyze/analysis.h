@@ -46,6 +46,9 @@ struct Analysis {
   std::unique_ptr<ProgramGraph> graph;
   std::vector<ExecFinding> execs;
   std::vector<DlopenFinding> dlopens;
+  // What else the header should say ("tar:main calls dlsym with a name that
+  // is not constant: ...").
+  std::vector<std::string> notes;
   double seconds = 0;
 
  private:

@@ -97,6 +97,7 @@ std::string policy_toml(const Analysis& a) {
       d.header.push_back(fmt::format("{} dlopens {}: {}; its code is not in this policy.", l.caller,
                                      l.name ? "\"" + *l.name + "\"" : "a library", l.problem));
   }
+  for (const auto& n : a.notes) d.header.push_back("Note: " + n);
   for (const auto& u : g.unbound())
     d.header.push_back("Not found in any loaded object (ld.so would refuse to start): " + u);
   d.header.push_back(
@@ -151,6 +152,7 @@ nlohmann::json analysis_json(const Analysis& a) {
          {"resolved", l.resolved ? nlohmann::json(*l.resolved) : nlohmann::json()},
          {"problem", l.problem}});
   j["unbound"] = g.unbound();
+  j["notes"] = a.notes;
   return j;
 }
 

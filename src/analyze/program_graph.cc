@@ -40,8 +40,9 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
-ProgramGraph::ProgramGraph(std::vector<ProgramObject> objects, std::optional<uint32_t> interpreter)
-    : objects_(std::move(objects)), interpreter_(interpreter) {
+ProgramGraph::ProgramGraph(std::vector<ProgramObject> objects, std::optional<uint32_t> interpreter,
+                           std::set<std::string> looked_up)
+    : objects_(std::move(objects)), interpreter_(interpreter), looked_up_(std::move(looked_up)) {
   bind_imports();
   reach_all();
   collect_syscalls();
@@ -143,9 +144,13 @@ void ProgramGraph::reach_all() {
   for (uint32_t o = 0; o < objects_.size(); ++o) {
     const ObjectSummary& s = *objects_[o].summary;
     for (uint64_t r : s.roots) root(o, r, "init, fini or IFUNC resolver");
-    for (const auto& e : s.exports)
+    for (const auto& e : s.exports) {
+      if (!e.function) continue;
       for (const char* name : kCalledByName)
         if (e.name == name) root(o, e.address, "called by ld.so by name");
+      if (objects_[o].dlopened) root(o, e.address, "exported by a dlopen'ed library");
+      if (looked_up_.count(e.name)) root(o, e.address, "looked up with dlsym");
+    }
   }
   // IFUNC resolvers of every bound import run at load time.
   for (uint32_t o = 0; o < objects_.size(); ++o)

@@ -21,6 +21,9 @@ namespace least::analyze {
 struct ProgramObject {
   std::string path;
   const ObjectSummary* summary = nullptr;
+  // Loaded by dlopen: its exported functions are what dlsym hands out, so
+  // all of them are roots.
+  bool dlopened = false;
 };
 
 struct FunctionRef {
@@ -59,8 +62,10 @@ struct SiteRef {
 class ProgramGraph {
  public:
   // `objects` in load order: [0] is the program. `interpreter` indexes ld.so
-  // when the program has one.
-  ProgramGraph(std::vector<ProgramObject> objects, std::optional<uint32_t> interpreter);
+  // when the program has one. `looked_up` are names the program passes to
+  // dlsym as constants: the exports of that name are roots.
+  ProgramGraph(std::vector<ProgramObject> objects, std::optional<uint32_t> interpreter,
+               std::set<std::string> looked_up = {});
 
   const std::vector<ProgramObject>& objects() const { return objects_; }
   const Function& function(FunctionRef f) const;
@@ -108,6 +113,7 @@ class ProgramGraph {
 
   std::vector<ProgramObject> objects_;
   std::optional<uint32_t> interpreter_;
+  std::set<std::string> looked_up_;
   // Per object, per import: the functions a call to it can enter.
   std::vector<std::vector<std::vector<FunctionRef>>> bound_;
   std::vector<std::string> unbound_;
