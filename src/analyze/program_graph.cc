@@ -11,8 +11,8 @@ namespace least::analyze {
 
 namespace {
 
-// Beyond this many constants a value is treated as any: the policy could not
-// list them readably, and the catalog never needs more.
+// Beyond this many constants a value is treated as any (the constants seen
+// are kept): the catalog never needs more.
 constexpr size_t kMaxConstants = 64;
 
 // Functions ld.so calls by looking their name up, not through any pointer
@@ -24,13 +24,14 @@ Resolved any_value() {
 }
 
 void join(Resolved& into, const Resolved& other) {
-  if (into.any) return;
-  if (other.any) {
-    into = any_value();
-    return;
+  into.any = into.any || other.any;
+  for (uint64_t c : other.constants) {
+    if (into.constants.size() >= kMaxConstants) {
+      into.any = true;
+      break;
+    }
+    into.constants.insert(c);
   }
-  into.constants.insert(other.constants.begin(), other.constants.end());
-  if (into.constants.size() > kMaxConstants) into = any_value();
 }
 
 std::string base_name(const std::string& path) {
@@ -82,8 +83,7 @@ void ProgramGraph::bind_imports() {
   // of a name (with the version asked for) wins.
   std::unordered_map<std::string, std::vector<std::pair<uint32_t, const Export*>>> by_name;
   for (uint32_t o = 0; o < objects_.size(); ++o)
-    for (const auto& e : objects_[o].summary->exports)
-      by_name[e.name].emplace_back(o, &e);
+    for (const auto& e : objects_[o].summary->exports) by_name[e.name].emplace_back(o, &e);
 
   bound_.resize(objects_.size());
   for (uint32_t o = 0; o < objects_.size(); ++o) {
@@ -209,24 +209,25 @@ void ProgramGraph::reach_all() {
 }
 
 Resolved ProgramGraph::argument_of(FunctionRef f, uint8_t k) {
-  if (k >= 6 || any_arguments_.count(f)) return any_value();
+  if (k >= 6) return any_value();
   auto key = std::make_pair(f, k);
   if (auto m = argument_memo_.find(key); m != argument_memo_.end())
     return m->second ? *m->second : any_value();  // in progress: a cycle, so any
   argument_memo_[key] = std::nullopt;
   Resolved out;
-  out.any = false;
+  // Roots and indirect-call targets take anything; the constants their
+  // direct callers pass are still among the values.
+  out.any = any_arguments_.count(f) != 0;
   auto callers = callers_.find(f);
   if (callers == callers_.end()) {
-    out = any_value();  // reached without a known call: nothing limits it
+    out.any = true;  // reached without a known call: nothing limits it
   } else {
     for (const Edge& e : callers->second) {
       if (!e.site || e.site->args.size() <= k) {
-        out = any_value();
-        break;
+        out.any = true;
+        continue;
       }
       join(out, resolve(e.site->args[k], e.caller));
-      if (out.any) break;
     }
   }
   argument_memo_[key] = out;
@@ -255,7 +256,7 @@ void ProgramGraph::collect_syscalls() {
     for (const SyscallSite& s : fn.syscalls) {
       Resolved nr = resolve(s.number, f);
       SiteRef site{f, s.address};
-      if (nr.any) {
+      if (nr.any) {  // flagged; the constants known to reach it count below
         std::string reason =
             s.number.kind == Value::Kind::argument
                 ? fmt::format(
@@ -264,7 +265,6 @@ void ProgramGraph::collect_syscalls() {
                       analyze::describe(s.number))
                 : "the number in rax is not a constant";
         unknown_numbers_.emplace_back(site, std::move(reason));
-        continue;
       }
       std::vector<Resolved> args;
       for (uint8_t i = 0; i < 6; ++i)

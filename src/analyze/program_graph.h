@@ -32,7 +32,9 @@ struct FunctionRef {
   auto operator<=>(const FunctionRef&) const = default;
 };
 
-// A value as the whole program can pass it: a set of constants, or any.
+// A value as the whole program can pass it: the constants known to reach
+// it, and whether other values may too (`any`). A syscall number with `any`
+// is flagged, and its known constants are still counted.
 struct Resolved {
   bool any = true;
   std::set<uint64_t> constants;

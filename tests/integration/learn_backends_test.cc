@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "learn_fixture.h"
 #include "spawn.h"
 
 namespace least::testing {
@@ -21,22 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-std::vector<std::string> least_learn(const std::vector<std::string>& least_args,
-                                     const std::vector<std::string>& command) {
-  std::vector<std::string> argv = {LEAST_BINARY, "learn"};
-  argv.insert(argv.end(), least_args.begin(), least_args.end());
-  argv.push_back("--");
-  argv.insert(argv.end(), command.begin(), command.end());
-  return argv;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The policy without its comments: they carry counts ("312 calls"), which
 // differ between runs of the same program, not what the policy allows.
@@ -52,36 +37,6 @@ std::string without_comments(const std::string& toml) {
     if (!line.empty()) out += line + "\n";
   }
   return out;
-}
-
-bool has_access(const json& r, const std::string& path, const std::string& kind) {
-  if (!r["paths"].contains(path)) return false;
-  std::string kinds = r["paths"][path];
-  return ("," + kinds + ",").find("," + kind + ",") != std::string::npos;
-}
-
-bool has_endpoint(const json& list, const std::string& protocol, const std::string& address,
-                  int port) {
-  for (const auto& e : list)
-    if (e["protocol"] == protocol && e["address"] == address && e["port"] == port) return true;
-  return false;
-}
-
-uint64_t calls(const json& r, const std::string& syscall) {
-  auto it = r["syscalls"].find(syscall);
-  return it == r["syscalls"].end() ? 0 : (*it)["count"].get<uint64_t>();
-}
-
-int test_port(int offset) {
-  return 40000 + static_cast<int>(getpid() % 5000) * 3 + offset;
-}
-
-SpawnOptions in(const TempDir& dir) {
-  SpawnOptions o;
-  o.cwd = dir.path();
-  o.timeout = 60000ms;
-  o.env = {"HOME=" + dir.path(), "LC_ALL=C"};
-  return o;
 }
 
 struct Learned {
