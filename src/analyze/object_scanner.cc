@@ -71,6 +71,8 @@ class Scanner {
     return false;
   }
   bool is_start(uint64_t a) const { return std::binary_search(sorted_.begin(), sorted_.end(), a); }
+  std::optional<uint64_t> containing_start(uint64_t a) const;
+  uint64_t next_start(std::map<uint64_t, Start>::const_iterator it) const;
   uint64_t end_of(std::map<uint64_t, Start>::const_iterator it) const;
   void seed(uint64_t a, uint64_t size = 0, const std::string& name = {});
   uint32_t import_of(const ElfSymbol& s);
@@ -79,7 +81,8 @@ class Scanner {
   void collect_roots();
   void analyze_all();
   size_t decode(uint64_t begin, uint64_t end, std::vector<Insn>& out);
-  void analyze(uint64_t begin, uint64_t end, Function& f);
+  // False when the last instruction falls through past `end`.
+  bool analyze(uint64_t begin, uint64_t end, Function& f);
   void data_references();
   void add_string(const Value& v);
   void decode_failure(uint64_t at);
@@ -105,6 +108,24 @@ uint64_t Scanner::end_of(std::map<uint64_t, Start>::const_iterator it) const {
   if (it->second.size) return std::min(end, it->first + it->second.size);
   if (auto next = std::next(it); next != starts_.end()) end = std::min(end, next->first);
   return end;
+}
+
+uint64_t Scanner::next_start(std::map<uint64_t, Start>::const_iterator it) const {
+  const ElfSection* s = code_section(it->first);
+  uint64_t end = s ? s->addr + s->size : it->first;
+  if (auto next = std::next(it); next != starts_.end()) end = std::min(end, next->first);
+  return end;
+}
+
+// The function whose code holds `a`: an address formed inside a function
+// (glibc's __restore_rt, one byte into its FDE) runs that function's code.
+std::optional<uint64_t> Scanner::containing_start(uint64_t a) const {
+  if (!code_section(a)) return std::nullopt;
+  auto it = std::upper_bound(sorted_.begin(), sorted_.end(), a);
+  if (it == sorted_.begin()) return std::nullopt;
+  uint64_t start = *std::prev(it);
+  if (code_section(start) != code_section(a)) return std::nullopt;
+  return start;
 }
 
 void Scanner::seed(uint64_t a, uint64_t size, const std::string& name) {
@@ -374,11 +395,23 @@ void Scanner::add_string(const Value& v) {
   }
 }
 
-void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
+bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
   static thread_local std::vector<Insn> insns;
   static thread_local RegisterFlow flow;
   decode(begin, end, insns);
-  if (insns.empty()) return;
+  if (insns.empty()) return true;
+  bool ends = false;
+  switch (insns.back().kind) {
+    case InsnKind::jmp:
+    case InsnKind::jmp_memory:
+    case InsnKind::jmp_indirect:
+    case InsnKind::ret:
+    case InsnKind::stop:
+      ends = true;
+      break;
+    default:
+      break;
+  }
 
   // Jump tables: GCC's `movsxd r, [base+idx*4]; add r, base; jmp r` (PIC),
   // `jmp [idx*8+table]` into this function (non-PIC), or notrack jmp. Any
@@ -435,16 +468,21 @@ void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
   };
   // Not all starts are known yet: code addresses are kept here and filtered
   // once they are (analyze_all).
+  const bool exec_type = elf_.type() == ET_EXEC;
   auto refer = [&](uint64_t a) {
-    if (code_section(a))
+    if (code_section(a)) {
       f.takes_address.push_back(a);
-    else if (in_plt(a))
+      // Code entered at an address another function forms (glibc's
+      // __restore_rt, one byte into its FDE) is decoded from there: a start.
+      // Not for ET_EXEC immediates, which may be any number.
+      if (!exec_type && (a < begin || a >= end) && !starts_.contains(a)) pending_.push_back(a);
+    } else if (in_plt(a)) {
       if (auto t = stub_target(a)) {
         if (t->import) f.takes_import.push_back(*t->import);
         if (t->local && code_section(*t->local)) f.takes_address.push_back(*t->local);
       }
+    }
   };
-  const bool exec_type = elf_.type() == ET_EXEC;
 
   flow.run(insns, begin, end, any_target, [&](uint32_t i, const RegState& s) {
     const Insn& x = insns[i];
@@ -504,6 +542,7 @@ void Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
   };
   unique(f.takes_address);
   unique(f.takes_import);
+  return ends;
 }
 
 // Each function is decoded once; a direct call or outward jump to an
@@ -521,7 +560,17 @@ void Scanner::analyze_all() {
       f.size = it->second.size;
       f.name = it->second.name;
       uint64_t end = end_of(it);
-      analyze(a, end, f);
+      // A sized function whose last instruction falls through runs on to the
+      // next start: hand-written code runs past its FDE (glibc's clone3
+      // makes its syscall after cfi_endproc), and that code must be seen.
+      if (!analyze(a, end, f) && end < next_start(it)) {
+        end = next_start(it);
+        f = Function{};
+        f.address = a;
+        f.size = it->second.size;
+        f.name = it->second.name;
+        analyze(a, end, f);
+      }
       done[a] = {std::move(f), end};
     }
     work.clear();
@@ -545,7 +594,11 @@ void Scanner::analyze_all() {
   out_.functions.reserve(done.size());
   for (auto& [a, entry] : done) {
     Function& f = entry.first;
-    std::erase_if(f.takes_address, [&](uint64_t x) { return !is_start(x); });
+    for (uint64_t& x : f.takes_address) x = containing_start(x).value_or(0);
+    std::erase_if(f.takes_address, [](uint64_t x) { return x == 0; });
+    std::sort(f.takes_address.begin(), f.takes_address.end());
+    f.takes_address.erase(std::unique(f.takes_address.begin(), f.takes_address.end()),
+                          f.takes_address.end());
     out_.functions.push_back(std::move(f));
   }
 }
@@ -556,8 +609,8 @@ void Scanner::data_references() {
     return !s || is_metadata_section(s->name);
   };
   auto code_pointer = [&](uint64_t a) {
-    if (is_start(a))
-      out_.data_address_taken.push_back(a);
+    if (auto start = containing_start(a))
+      out_.data_address_taken.push_back(*start);
     else if (in_plt(a))
       if (auto t = stub_target(a)) {
         if (t->import) out_.data_address_taken_imports.push_back(*t->import);
