@@ -437,8 +437,12 @@ bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
       f.indirect_calls = true;
   }
 
+  // Empty when every register is unknown (most calls): no memory spent.
   auto args_of = [](const RegState& s, std::initializer_list<Gpr> regs) {
     std::vector<Value> v;
+    bool known = false;
+    for (Gpr r : regs) known = known || s[gpr(r)].kind != AbsValue::unknown;
+    if (!known) return v;
     v.reserve(regs.size());
     for (Gpr r : regs) v.push_back(s[gpr(r)].to_value());
     return v;
@@ -497,7 +501,7 @@ bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
         break;
       }
       case InsnKind::legacy_syscall:
-        f.syscalls.push_back({x.address, Value{}, std::vector<Value>(6)});
+        f.syscalls.push_back({x.address, Value{}, {}});
         out_.notes.push_back(fmt::format(
             "{:#x}: int 0x80/sysenter (32-bit system call ABI), number unknown", x.address));
         break;

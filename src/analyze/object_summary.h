@@ -11,13 +11,57 @@
 // (Value::Kind::unknown, Function::indirect_jumps, ...), never dropped.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <compare>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace least::analyze {
+
+// A few constants kept inline: there are millions of Values in a large
+// program's summaries, and a heap block for each made reading them from the
+// cache, and freeing them, the slowest part of a warm analysis.
+class Constants {
+ public:
+  static constexpr size_t kCapacity = 8;
+  Constants() = default;
+  Constants(std::initializer_list<uint64_t> list) {
+    for (uint64_t c : list) push_back(c);
+  }
+  // Beyond kCapacity values are dropped: the data flow makes such a value
+  // unknown before it gets here.
+  void push_back(uint64_t c) {
+    if (n_ < kCapacity) v_[n_++] = c;
+  }
+  void resize(size_t n) { n_ = static_cast<uint8_t>(n < kCapacity ? n : kCapacity); }
+  template <class It>
+  void assign(It first, It last) {
+    n_ = 0;
+    for (; first != last; ++first) push_back(*first);
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  uint64_t operator[](size_t i) const { return v_[i]; }
+  const uint64_t* begin() const { return v_.data(); }
+  const uint64_t* end() const { return v_.data() + n_; }
+  uint64_t* begin() { return v_.data(); }
+  uint64_t* end() { return v_.data() + n_; }
+  friend bool operator==(const Constants& a, const Constants& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend auto operator<=>(const Constants& a, const Constants& b) {
+    return std::lexicographical_compare_three_way(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  std::array<uint64_t, kCapacity> v_{};
+  uint8_t n_ = 0;
+};
 
 // The value of a register at one instruction, from data flow over the
 // function's control-flow graph.
@@ -29,8 +73,8 @@ struct Value {
                 // 1 = rsi, 2 = rdx, 3 = rcx, 4 = r8, 5 = r9), unchanged
   };
   Kind kind = Kind::unknown;
-  std::vector<uint64_t> constants;  // sorted, unique; for Kind::constants
-  uint8_t argument = 0;             // for Kind::argument
+  Constants constants;   // sorted, unique; for Kind::constants
+  uint8_t argument = 0;  // for Kind::argument
   auto operator<=>(const Value&) const = default;
 };
 
@@ -40,7 +84,7 @@ struct SyscallSite {
   Value number;  // rax at the instruction
   // rdi, rsi, rdx, r10, r8, r9 at the instruction: the catalog checks socket
   // families, clone flags, PROT_EXEC, ... where they are constant.
-  std::vector<Value> args;  // size 6
+  std::vector<Value> args;  // size 6, or empty when all six are unknown
   bool operator==(const SyscallSite&) const = default;
 };
 
@@ -52,7 +96,9 @@ struct CallSite {
   // `import` indexes ObjectSummary::imports (a PLT stub, a GOT slot, ...).
   std::optional<uint64_t> local;
   std::optional<uint32_t> import;
-  std::vector<Value> args;  // rdi, rsi, rdx, rcx, r8, r9 at the call; size 6
+  // rdi, rsi, rdx, rcx, r8, r9 at the call; size 6, or empty when all six
+  // are unknown (most calls).
+  std::vector<Value> args;
   bool operator==(const CallSite&) const = default;
 };
 

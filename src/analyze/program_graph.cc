@@ -44,6 +44,15 @@ std::string base_name(const std::string& path) {
 ProgramGraph::ProgramGraph(std::vector<ProgramObject> objects, std::optional<uint32_t> interpreter,
                            std::set<std::string> looked_up)
     : objects_(std::move(objects)), interpreter_(interpreter), looked_up_(std::move(looked_up)) {
+  uint32_t total = 0;
+  for (const auto& o : objects_) {
+    base_.push_back(total);
+    total += static_cast<uint32_t>(o.summary->functions.size());
+  }
+  reach_.resize(total);
+  callers_.resize(total);
+  taken_.resize(total);
+  any_arguments_.resize(total);
   bind_imports();
   reach_all();
   collect_syscalls();
@@ -51,6 +60,12 @@ ProgramGraph::ProgramGraph(std::vector<ProgramObject> objects, std::optional<uin
 
 const Function& ProgramGraph::function(FunctionRef f) const {
   return objects_[f.object].summary->functions[f.function];
+}
+
+FunctionRef ProgramGraph::ref(uint32_t id) const {
+  auto it = std::upper_bound(base_.begin(), base_.end(), id);
+  uint32_t o = static_cast<uint32_t>(it - base_.begin()) - 1;
+  return FunctionRef{o, id - base_[o]};
 }
 
 size_t ProgramGraph::function_count() const {
@@ -127,14 +142,18 @@ void ProgramGraph::bind_imports() {
 }
 
 void ProgramGraph::reach(FunctionRef f, Reach why, std::vector<FunctionRef>& work) {
-  if (reach_.emplace(f, std::move(why)).second) work.push_back(f);
+  auto& r = reach_[id(f)];
+  if (r) return;
+  r = why;
+  reached_order_.push_back(id(f));
+  work.push_back(f);
 }
 
 void ProgramGraph::reach_all() {
   std::vector<FunctionRef> work;
   auto root = [&](uint32_t o, uint64_t address, const char* what) {
     if (auto f = function_at(o, address)) {
-      any_arguments_.insert(*f);
+      any_arguments_[id(*f)] = 1;
       reach(*f, Reach{Reach::How::root, std::nullopt, what}, work);
     }
   };
@@ -157,14 +176,16 @@ void ProgramGraph::reach_all() {
     for (size_t i = 0; i < bound_[o].size(); ++i)
       if (!bound_[o][i].empty() && bound_[o][i].size() > 1) {
         FunctionRef resolver = bound_[o][i].front();
-        any_arguments_.insert(resolver);
+        any_arguments_[id(resolver)] = 1;
         reach(resolver, Reach{Reach::How::root, std::nullopt, "IFUNC resolver"}, work);
       }
 
   auto take_address = [&](FunctionRef f) {
-    if (!address_taken_.insert(f).second) return;
+    if (taken_[id(f)]) return;
+    taken_[id(f)] = 1;
+    taken_list_.push_back(f);
     if (indirect_reached_) {
-      any_arguments_.insert(f);
+      any_arguments_[id(f)] = 1;
       reach(f, Reach{Reach::How::indirect, std::nullopt, ""}, work);
     }
   };
@@ -189,7 +210,7 @@ void ProgramGraph::reach_all() {
         targets = bound_[f.object][*c.import];
       }
       for (FunctionRef t : targets) {
-        callers_[t].push_back(Edge{f, &c});
+        callers_[id(t)].push_back(Edge{f, &c});
         reach(t, Reach{Reach::How::call, f, ""}, work);
       }
     }
@@ -200,8 +221,8 @@ void ProgramGraph::reach_all() {
         for (FunctionRef t : bound_[f.object][i]) take_address(t);
     if (fn.indirect_calls && !indirect_reached_) {
       indirect_reached_ = true;
-      for (FunctionRef t : address_taken_) {
-        any_arguments_.insert(t);
+      for (FunctionRef t : taken_list_) {
+        any_arguments_[id(t)] = 1;
         reach(t, Reach{Reach::How::indirect, f, ""}, work);
       }
     }
@@ -210,19 +231,19 @@ void ProgramGraph::reach_all() {
 
 Resolved ProgramGraph::argument_of(FunctionRef f, uint8_t k) {
   if (k >= 6) return any_value();
-  auto key = std::make_pair(f, k);
+  uint64_t key = uint64_t{id(f)} * 6 + k;
   if (auto m = argument_memo_.find(key); m != argument_memo_.end())
     return m->second ? *m->second : any_value();  // in progress: a cycle, so any
   argument_memo_[key] = std::nullopt;
   Resolved out;
   // Roots and indirect-call targets take anything; the constants their
   // direct callers pass are still among the values.
-  out.any = any_arguments_.count(f) != 0;
-  auto callers = callers_.find(f);
-  if (callers == callers_.end()) {
+  out.any = any_arguments_[id(f)] != 0;
+  const auto& callers = callers_[id(f)];
+  if (callers.empty()) {
     out.any = true;  // reached without a known call: nothing limits it
   } else {
-    for (const Edge& e : callers->second) {
+    for (const Edge& e : callers) {
       if (!e.site || e.site->args.size() <= k) {
         out.any = true;
         continue;
@@ -251,7 +272,8 @@ Resolved ProgramGraph::resolve(const Value& v, FunctionRef in) {
 }
 
 void ProgramGraph::collect_syscalls() {
-  for (const auto& [f, why] : reach_) {
+  for (uint32_t i : reached_order_) {
+    FunctionRef f = ref(i);
     const Function& fn = function(f);
     for (const SyscallSite& s : fn.syscalls) {
       Resolved nr = resolve(s.number, f);
@@ -287,11 +309,10 @@ std::vector<std::pair<FunctionRef, Reach>> ProgramGraph::path_to(FunctionRef f) 
   std::set<FunctionRef> seen;
   std::optional<FunctionRef> at = f;
   while (at && seen.insert(*at).second) {
-    auto it = reach_.find(*at);
-    if (it == reach_.end()) break;
-    chain.emplace_back(*at, it->second);
-    at = it->second.how == Reach::How::call ? it->second.from : std::nullopt;
-    if (it->second.how == Reach::How::indirect) at = it->second.from;
+    const auto& r = reach_[id(*at)];
+    if (!r) break;
+    chain.emplace_back(*at, *r);
+    at = r->how == Reach::How::root ? std::nullopt : r->from;
   }
   std::reverse(chain.begin(), chain.end());
   return chain;
@@ -305,9 +326,7 @@ std::vector<NamedCall> ProgramGraph::calls_of(const std::string& name) {
       if (e.function && e.name == name)
         if (auto f = function_at(o, e.address)) targets.insert(*f);
   for (FunctionRef t : targets) {
-    auto it = callers_.find(t);
-    if (it == callers_.end()) continue;
-    for (const Edge& e : it->second) {
+    for (const Edge& e : callers_[id(t)]) {
       if (!e.site) continue;
       NamedCall call{e.caller, t, e.site->address, {}};
       for (uint8_t i = 0; i < 6; ++i)

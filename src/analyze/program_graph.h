@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analyze/object_summary.h"
@@ -45,7 +46,7 @@ struct Reach {
   enum class How : uint8_t { root, call, indirect };
   How how = How::root;
   std::optional<FunctionRef> from;  // the caller, for call
-  std::string root;                 // "entry", "init_array", ... for root
+  const char* root = "";            // "entry", "init, fini or IFUNC resolver", ...
 };
 
 // A call of an import by name (execve, dlopen, ...) from reachable code.
@@ -71,8 +72,8 @@ class ProgramGraph {
 
   const std::vector<ProgramObject>& objects() const { return objects_; }
   const Function& function(FunctionRef f) const;
-  bool reached(FunctionRef f) const { return reach_.count(f) != 0; }
-  size_t reached_count() const { return reach_.size(); }
+  bool reached(FunctionRef f) const { return reach_[id(f)].has_value(); }
+  size_t reached_count() const { return reached_order_.size(); }
   size_t function_count() const;
   bool indirect_calls_reached() const { return indirect_reached_; }
 
@@ -108,6 +109,9 @@ class ProgramGraph {
   void bind_imports();
   void reach_all();
   void reach(FunctionRef f, Reach why, std::vector<FunctionRef>& work);
+  // Functions are numbered densely across objects for the tables below.
+  uint32_t id(FunctionRef f) const { return base_[f.object] + f.function; }
+  FunctionRef ref(uint32_t id) const;
   std::optional<FunctionRef> function_at(uint32_t object, uint64_t address) const;
   Resolved resolve(const Value& v, FunctionRef in);
   Resolved argument_of(FunctionRef f, uint8_t k);
@@ -119,12 +123,16 @@ class ProgramGraph {
   // Per object, per import: the functions a call to it can enter.
   std::vector<std::vector<std::vector<FunctionRef>>> bound_;
   std::vector<std::string> unbound_;
-  std::map<FunctionRef, Reach> reach_;
-  std::map<FunctionRef, std::vector<Edge>> callers_;
-  std::set<FunctionRef> address_taken_;  // the targets of any indirect call
-  std::set<FunctionRef> any_arguments_;  // roots and indirect targets
+  std::vector<uint32_t> base_;               // per object: the id of its first function
+  std::vector<std::optional<Reach>> reach_;  // by id
+  std::vector<uint32_t> reached_order_;      // ids, in the order reached
+  std::vector<std::vector<Edge>> callers_;   // by id
+  std::vector<uint8_t> taken_;               // by id: a target of any indirect call
+  std::vector<FunctionRef> taken_list_;
+  std::vector<uint8_t> any_arguments_;  // by id: roots and indirect targets
   bool indirect_reached_ = false;
-  std::map<std::pair<FunctionRef, uint8_t>, std::optional<Resolved>> argument_memo_;
+  // (id * 6 + argument) -> its values; nullopt while being computed.
+  std::unordered_map<uint64_t, std::optional<Resolved>> argument_memo_;
   std::map<uint64_t, SyscallFinding> syscalls_;
   std::vector<std::pair<SiteRef, std::string>> unknown_numbers_;
 };

@@ -15,7 +15,7 @@ namespace least::analyze {
 namespace {
 
 constexpr char kMagic[8] = {'L', 'E', 'A', 'S', 'T', 'S', 'U', 'M'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 
 // A fast 64-bit hash over 8-byte words (a few GB/s): it turns flipped or
 // torn bytes into a miss, not into a wrong summary. Not cryptographic.
@@ -56,9 +56,16 @@ class Writer {
     for (uint64_t c : v.constants) u64(c);
     byte(v.argument);
   }
+  // Most argument registers are unknown: a mask says which are not, and
+  // only those follow.
   void values(const std::vector<Value>& vs) {
     u64(vs.size());
-    for (const Value& v : vs) value(v);
+    uint8_t known = 0;
+    for (size_t i = 0; i < vs.size() && i < 8; ++i)
+      if (vs[i].kind != Value::Kind::unknown) known |= static_cast<uint8_t>(1u << i);
+    byte(known);
+    for (size_t i = 0; i < vs.size(); ++i)
+      if (i >= 8 || (known & (1u << i))) value(vs[i]);
   }
   std::string& out() { return out_; }
 
@@ -128,8 +135,12 @@ class Reader {
     return v;
   }
   std::vector<Value> values() {
-    std::vector<Value> vs(count(3));  // kind, count, argument: 3 bytes at least
-    for (Value& v : vs) v = value();
+    size_t n = count(1);
+    if (n > 8) fail();  // six argument registers (seven with the number)
+    uint8_t known = byte();
+    std::vector<Value> vs(ok_ && known ? n : 0);  // all unknown: empty
+    for (size_t i = 0; i < vs.size(); ++i)
+      if (known & (1u << i)) vs[i] = value();
     return vs;
   }
 

@@ -55,7 +55,7 @@ ObjectSummary full_summary() {
   CallSite import;
   import.address = 0x1120;
   import.import = 1;
-  import.args = std::vector<Value>(6);
+  import.args = {};  // all six unknown
   f.calls = {local, import};
   SyscallSite sys;
   sys.address = 0x1130;
@@ -68,7 +68,7 @@ ObjectSummary full_summary() {
   Function g;
   g.address = 0x1200;
   g.name = "";
-  g.syscalls = {SyscallSite{0x1204, argument(0), std::vector<Value>(6)}};
+  g.syscalls = {SyscallSite{0x1204, argument(0), {}}};  // all six unknown: empty
   s.functions = {f, g};
   s.imports = {Import{"malloc", "GLIBC_2.2.5", false}, Import{"__gmon_start__", "", true}};
   s.exports = {Export{"example", "V1", true, 0x1100, false, true},

@@ -66,7 +66,9 @@ const Export* exported(const ObjectSummary& s, const std::string& name,
 }
 
 Value constants(std::vector<uint64_t> c) {
-  return Value{Value::Kind::constants, std::move(c), 0};
+  Constants k;
+  k.assign(c.begin(), c.end());
+  return Value{Value::Kind::constants, k, 0};
 }
 
 constexpr const char* kSyscalls = R"(
