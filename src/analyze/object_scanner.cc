@@ -136,6 +136,13 @@ class Scanner {
   std::vector<uint64_t> sorted_;   // the final starts, once all are known
   std::vector<uint64_t> pending_;  // direct targets found that are not starts yet
   std::map<uint64_t, Code> code_;  // start → its decoded code
+  // Code::returns and Code::writes by start, for the lookups of the flow.
+  struct Effect {
+    uint64_t start;
+    bool returns;
+    uint16_t writes;
+  };
+  std::vector<Effect> effects_;
   size_t notes_before_analysis_ = 0;
   std::map<std::string, std::pair<size_t, uint64_t>> decode_failures_;  // section → count, first
 };
@@ -664,10 +671,11 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
   // returns ends the block.
   for (Insn& x : insns) {
     if (x.kind != InsnKind::call || in_plt(x.target)) continue;
-    auto it = code_.find(x.target);
-    if (it == code_.end()) continue;
-    x.clobber = uint16_t((it->second.writes & kCallClobber) | gpr_bit(Gpr::rsp));
-    x.no_return = !it->second.returns;
+    auto it = std::lower_bound(effects_.begin(), effects_.end(), x.target,
+                               [](const Effect& e, uint64_t a) { return e.start < a; });
+    if (it == effects_.end() || it->start != x.target) continue;
+    x.clobber = uint16_t((it->writes & kCallClobber) | gpr_bit(Gpr::rsp));
+    x.no_return = !it->returns;
   }
 
   // Indirect jmps: jump tables are decoded (below); the others are judged
@@ -693,6 +701,10 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
     if (table) x.kind = InsnKind::jump_table;
     if (t < tables.size() && tables[t].jump == i) tables[t].judged = x.kind;
   }
+  // With an indirect jmp no table explains, every instruction is a possible
+  // target anyway: reading the tables would cost rounds of the flow (in
+  // interpreters' huge computed-goto functions) for little.
+  if (unrecognised) tables.clear();
 
   // A bound holds only if the guarded instructions are entered from the
   // cmp/ja alone: no branch into them.
@@ -899,22 +911,37 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
 // it one, and an unsized function before it that ran past it is decoded
 // again over its shorter range.
 void Scanner::discover() {
-  for (;;) {
-    for (uint64_t t : pending_) starts_.try_emplace(t);
+  std::vector<uint64_t> work;
+  // New starts, and the unsized function before each if it ran past it.
+  auto take_pending = [&] {
+    std::sort(pending_.begin(), pending_.end());
+    pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
+    for (uint64_t t : pending_) {
+      auto [it, fresh] = starts_.try_emplace(t);
+      if (!fresh) continue;
+      work.push_back(t);
+      if (it == starts_.begin()) continue;
+      auto prev = std::prev(it);
+      if (auto c = code_.find(prev->first); c != code_.end() && c->second.end > t)
+        work.push_back(prev->first);
+    }
     pending_.clear();
-    std::vector<uint64_t> work;
-    for (auto it = starts_.begin(); it != starts_.end(); ++it)
-      if (auto c = code_.find(it->first); c == code_.end() || c->second.end != end_of(it))
-        work.push_back(it->first);
-    if (work.empty()) return;
+    std::sort(work.begin(), work.end());
+    work.erase(std::unique(work.begin(), work.end()), work.end());
+  };
+  if (code_.empty())
+    for (auto& [a, s] : starts_) work.push_back(a);
+  take_pending();
+  while (!work.empty()) {
     for (uint64_t a : work) {
       Code& code = code_[a];
       decode(a, end_of(starts_.find(a)), code);
       for (const Insn& x : code.insns)
-        if (auto t = callee_of(x, a, code.end);
-            t && t->local && code_section(*t->local) && !starts_.contains(*t->local))
-          pending_.push_back(*t->local);
+        if (auto t = callee_of(x, a, code.end); t && t->local && code_section(*t->local))
+          pending_.push_back(*t->local);  // take_pending drops the known ones
     }
+    work.clear();
+    take_pending();
   }
 }
 
@@ -940,13 +967,14 @@ void Scanner::local_effects() {
     return static_cast<uint32_t>(it - starts.begin());
   };
   struct Walk {
-    std::vector<uint8_t> seen;
-    std::vector<uint32_t> stack;
+    size_t seen = 0;  // offset of its instructions' marks in `seen`
     uint16_t writes = 0;
     std::vector<uint32_t> callees;  // local functions called or jumped to
     bool returns = false, everything = false;
   };
   std::vector<Walk> walk(n);
+  std::vector<uint8_t> seen;    // per instruction of every function: reached
+  std::vector<uint32_t> stack;  // of the walk running; empty between walks
   // Calls (index, insn) and tail jumps (index, ~0) held until the callee returns.
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> waiting(n);
   std::vector<uint32_t> returned;  // functions found to return, to wake their waiters
@@ -955,7 +983,7 @@ void Scanner::local_effects() {
   };
   auto give_up = [&](uint32_t f) {
     walk[f].everything = true;
-    walk[f].stack.clear();
+    stack.clear();
     set_returns(f);
   };
   constexpr uint32_t kTail = ~uint32_t{0};
@@ -978,19 +1006,20 @@ void Scanner::local_effects() {
       auto it = std::lower_bound(insns.begin(), insns.end(), a,
                                  [](const Insn& i, uint64_t v) { return i.address < v; });
       if (it == insns.end() || it->address != a) return give_up(f);
-      w.stack.push_back(static_cast<uint32_t>(it - insns.begin()));
+      stack.push_back(static_cast<uint32_t>(it - insns.begin()));
     };
     auto next = [&](uint32_t i) {
       if (i + 1 < insns.size())
-        w.stack.push_back(i + 1);
+        stack.push_back(i + 1);
       else
         tail(f, insns[i].address + insns[i].length);  // falls off the end
     };
-    while (!w.stack.empty() && !w.everything) {
-      const uint32_t i = w.stack.back();
-      w.stack.pop_back();
-      if (w.seen[i]) continue;
-      w.seen[i] = 1;
+    uint8_t* mark = seen.data() + w.seen;
+    while (!stack.empty() && !w.everything) {
+      const uint32_t i = stack.back();
+      stack.pop_back();
+      if (mark[i]) continue;
+      mark[i] = 1;
       const Insn& x = insns[i];
       const bool inside = x.target >= begin && x.target < c.end;
       switch (x.kind) {
@@ -1037,11 +1066,14 @@ void Scanner::local_effects() {
     }
   };
   for (uint32_t f = 0; f < n; ++f) {
-    walk[f].seen.assign(fn[f]->insns.size(), 0);
+    walk[f].seen = seen.size();
+    seen.resize(seen.size() + fn[f]->insns.size());
+  }
+  for (uint32_t f = 0; f < n; ++f) {
     if (fn[f]->insns.empty() || !fn[f]->undecodable.empty())
       give_up(f);
     else
-      walk[f].stack.push_back(0);
+      stack.push_back(0);
     run(f);
   }
   while (!returned.empty()) {
@@ -1053,7 +1085,7 @@ void Scanner::local_effects() {
       } else if (!walk[f].everything) {
         const auto& insns = fn[f]->insns;
         if (i + 1 < insns.size())
-          walk[f].stack.push_back(i + 1);
+          stack.push_back(i + 1);
         else
           tail(f, insns[i].address + insns[i].length);
         run(f);
@@ -1077,9 +1109,12 @@ void Scanner::local_effects() {
       if (m != writes[f]) writes[f] = m, changed = true;
     }
   }
+  effects_.clear();
+  effects_.reserve(n);
   for (uint32_t f = 0; f < n; ++f) {
     fn[f]->returns = walk[f].returns;
     fn[f]->writes = writes[f];
+    effects_.push_back({starts[f], walk[f].returns, writes[f]});
   }
 }
 
