@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "analyze/elf_file.h"
 #include "analyze/register_flow.h"
@@ -61,7 +63,7 @@ class Scanner {
   };
 
   const ElfSection* code_section(uint64_t a) const {
-    for (const ElfSection* s : code_)
+    for (const ElfSection* s : exec_)
       if (s->contains(a)) return s;
     return nullptr;
   }
@@ -71,18 +73,56 @@ class Scanner {
     return false;
   }
   bool is_start(uint64_t a) const { return std::binary_search(sorted_.begin(), sorted_.end(), a); }
-  std::optional<uint64_t> containing_start(uint64_t a) const;
-  uint64_t next_start(std::map<uint64_t, Start>::const_iterator it) const;
   uint64_t end_of(std::map<uint64_t, Start>::const_iterator it) const;
+  // Where the code after a start ends at the latest: the next start, or the
+  // end of its section.
+  uint64_t next_start(std::map<uint64_t, Start>::const_iterator it) const;
+  std::optional<uint64_t> containing_start(uint64_t a) const;
   void seed(uint64_t a, uint64_t size = 0, const std::string& name = {});
   uint32_t import_of(const ElfSymbol& s);
   std::optional<SlotTarget> slot_target(uint64_t slot);
   std::optional<SlotTarget> stub_target(uint64_t stub);
+  // One function's decoded code (phase 1), reused by the flow (phase 2).
+  struct Code {
+    uint64_t end = 0;
+    std::vector<Insn> insns;
+    std::vector<uint64_t> undecodable;  // bytes skipped
+    // From the local call graph: whether some path returns to the caller, and
+    // the registers a return may have changed (System V caller-saved only
+    // are trusted to the callee's own code; callee-saved are preserved).
+    bool returns = true;
+    uint16_t writes = kCallClobber;
+  };
+  // A `jmp reg` or `jmp [table+idx*8]` decoded as a jump table.
+  struct TableJump {
+    uint32_t jump = 0;              // index of the jmp
+    uint32_t load = 0;              // index of the table load (the jmp itself for jmp [T+i*8])
+    uint32_t add = 0;               // index of the add of the base (PIC)
+    uint8_t base = kNoGpr;          // register of the load's base; kNoGpr: absolute
+    uint8_t added = kNoGpr;         // register added to the entry (PIC); kNoGpr: absolute entries
+    uint8_t scale = 4;              // 4: rel32 entries, 8: absolute 64-bit entries
+    int64_t disp = 0;               // of the load
+    std::optional<uint64_t> count;  // from the dominating cmp/ja
+    uint32_t guard = 0;             // first instruction the bound guards
+    std::optional<std::vector<uint64_t>> targets;
+    InsnKind judged = InsnKind::jmp_indirect;  // what the jmp is taken for unread
+    bool failed = false;                       // unreadable for good: the fallback
+  };
+
   void collect_roots();
   void analyze_all();
-  size_t decode(uint64_t begin, uint64_t end, std::vector<Insn>& out);
-  // False when the last instruction falls through past `end`.
-  bool analyze(uint64_t begin, uint64_t end, Function& f);
+  void discover();
+  void local_effects();
+  void decode(uint64_t begin, uint64_t end, Code& out);
+  bool decode_at(uint64_t a, ZydisDecodedInstruction& ins, ZydisDecodedOperand* ops);
+  std::optional<uint64_t> word_at(uint64_t a) const;
+  std::optional<SlotTarget> callee_of(const Insn& x, uint64_t begin, uint64_t end);
+  std::vector<TableJump> table_jumps(const std::vector<Insn>& insns);
+  std::optional<std::vector<uint64_t>> table_targets(const TableJump& t, const RegState& at_load,
+                                                     const RegState& at_add,
+                                                     const std::vector<Insn>& insns, uint64_t begin,
+                                                     uint64_t end);
+  void analyze(uint64_t begin, Code& code, Function& f);
   void data_references();
   void add_string(const Value& v);
   void decode_failure(uint64_t at);
@@ -90,7 +130,7 @@ class Scanner {
   const ElfFile& elf_;
   ZydisDecoder decoder_;
   ObjectSummary out_;
-  std::vector<const ElfSection*> code_;
+  std::vector<const ElfSection*> exec_;
   std::vector<const ElfSection*> plt_;
   std::vector<const ElfSection*> got_;
   std::unordered_map<uint64_t, const ElfRelocation*> reloc_at_;
@@ -99,6 +139,15 @@ class Scanner {
   std::map<uint64_t, Start> starts_;
   std::vector<uint64_t> sorted_;   // the final starts, once all are known
   std::vector<uint64_t> pending_;  // direct targets found that are not starts yet
+  std::map<uint64_t, Code> code_;  // start → its decoded code
+  // Code::returns and Code::writes by start, for the lookups of the flow.
+  struct Effect {
+    uint64_t start;
+    bool returns;
+    uint16_t writes;
+  };
+  std::vector<Effect> effects_;
+  size_t notes_before_analysis_ = 0;
   std::map<std::string, std::pair<size_t, uint64_t>> decode_failures_;  // section → count, first
 };
 
@@ -110,6 +159,22 @@ uint64_t Scanner::end_of(std::map<uint64_t, Start>::const_iterator it) const {
   return end;
 }
 
+namespace {
+bool falls_through(const Insn& x) {
+  switch (x.kind) {
+    case InsnKind::jmp:
+    case InsnKind::jmp_memory:
+    case InsnKind::jmp_indirect:
+    case InsnKind::jump_table:
+    case InsnKind::ret:
+    case InsnKind::stop:
+      return false;
+    default:
+      return true;
+  }
+}
+}  // namespace
+
 uint64_t Scanner::next_start(std::map<uint64_t, Start>::const_iterator it) const {
   const ElfSection* s = code_section(it->first);
   uint64_t end = s ? s->addr + s->size : it->first;
@@ -117,8 +182,8 @@ uint64_t Scanner::next_start(std::map<uint64_t, Start>::const_iterator it) const
   return end;
 }
 
-// The function whose code holds `a`: an address formed inside a function
-// (glibc's __restore_rt, one byte into its FDE) runs that function's code.
+// The function whose code holds `a`: a pointer into a function (not at its
+// start) still runs that function's code.
 std::optional<uint64_t> Scanner::containing_start(uint64_t a) const {
   if (!code_section(a)) return std::nullopt;
   auto it = std::upper_bound(sorted_.begin(), sorted_.end(), a);
@@ -199,18 +264,20 @@ std::optional<SlotTarget> Scanner::stub_target(uint64_t stub) {
   return result;
 }
 
+// The pointer-sized word at `a` once relocated, when this object alone says.
+std::optional<uint64_t> Scanner::word_at(uint64_t a) const {
+  if (auto it = reloc_at_.find(a); it != reloc_at_.end()) {
+    const ElfRelocation& r = *it->second;
+    if (r.type == R_X86_64_RELATIVE) return static_cast<uint64_t>(r.addend);
+    if (r.type == R_X86_64_64 && r.symbol && elf_.dynamic_symbols()[r.symbol].defined())
+      return elf_.dynamic_symbols()[r.symbol].value + r.addend;
+    return std::nullopt;
+  }
+  return elf_.read_u64(a);
+}
+
 void Scanner::collect_roots() {
   std::vector<uint64_t> roots;
-  auto word_at = [&](uint64_t a) -> std::optional<uint64_t> {
-    if (auto it = reloc_at_.find(a); it != reloc_at_.end()) {
-      const ElfRelocation& r = *it->second;
-      if (r.type == R_X86_64_RELATIVE) return static_cast<uint64_t>(r.addend);
-      if (r.type == R_X86_64_64 && r.symbol && elf_.dynamic_symbols()[r.symbol].defined())
-        return elf_.dynamic_symbols()[r.symbol].value + r.addend;
-      return std::nullopt;
-    }
-    return elf_.read_u64(a);
-  };
   auto array = [&](uint64_t a, uint64_t size) {
     for (uint64_t i = 0; i + 8 <= size; i += 8)
       if (auto w = word_at(a + i); w && *w && *w != ~uint64_t{0}) roots.push_back(*w);
@@ -243,17 +310,25 @@ void Scanner::decode_failure(uint64_t at) {
   if (count++ == 0) first = at;
 }
 
-size_t Scanner::decode(uint64_t begin, uint64_t end, std::vector<Insn>& out) {
-  out.clear();
+bool Scanner::decode_at(uint64_t a, ZydisDecodedInstruction& ins, ZydisDecodedOperand* ops) {
+  auto bytes = elf_.bytes_at(a);
+  return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes.data(), bytes.size(), &ins, ops));
+}
+
+void Scanner::decode(uint64_t begin, uint64_t end, Code& code) {
+  code.end = end;
+  code.insns.clear();
+  code.undecodable.clear();
+  std::vector<Insn>& out = code.insns;
   const ElfSection* s = code_section(begin);
-  if (!s) return 0;
+  if (!s) return;
   const uint8_t* base = s->data + (begin - s->addr);
   const bool exec_type = elf_.type() == ET_EXEC;
   ZydisDecodedInstruction ins;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   for (uint64_t a = begin; a < end;) {
     if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, base + (a - begin), end - a, &ins, ops))) {
-      decode_failure(a);
+      code.undecodable.push_back(a);
       ++a;
       continue;
     }
@@ -312,13 +387,16 @@ size_t Scanner::decode(uint64_t begin, uint64_t end, std::vector<Insn>& out) {
         x.notrack = ins.attributes & ZYDIS_ATTRIB_HAS_NOTRACK;
         break;
       case ZYDIS_MNEMONIC_SYSCALL:
+        // The kernel's result and the return address and flags it keeps.
+        x.clobber |= gpr_bit(Gpr::rax) | gpr_bit(Gpr::rcx) | gpr_bit(Gpr::r11);
         x.kind = InsnKind::syscall;
         break;
       case ZYDIS_MNEMONIC_SYSENTER:
+        x.clobber |= kCallClobber;
         x.kind = InsnKind::legacy_syscall;
         break;
       case ZYDIS_MNEMONIC_INT:
-        if (x.immediate == 0x80) x.kind = InsnKind::legacy_syscall;
+        if (x.immediate == 0x80) x.clobber |= gpr_bit(Gpr::rax), x.kind = InsnKind::legacy_syscall;
         break;
       case ZYDIS_MNEMONIC_HLT:
       case ZYDIS_MNEMONIC_UD0:
@@ -370,10 +448,11 @@ size_t Scanner::decode(uint64_t begin, uint64_t end, std::vector<Insn>& out) {
         }
     }
     if (x.def_kind == DefKind::none) x.def = 0;
+    // A jmp through memory that is not an import slot is an indirect jmp.
+    if (x.kind == InsnKind::jmp_memory && !slot_target(x.memory)) x.kind = InsnKind::jmp_indirect;
     out.push_back(x);
     a += ins.length;
   }
-  return out.size();
 }
 
 void Scanner::add_string(const Value& v) {
@@ -395,33 +474,259 @@ void Scanner::add_string(const Value& v) {
   }
 }
 
-bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
+// The function a call, an outward jump or a jump through a GOT slot leads to
+// (a local function or an import), without notes: callee_of is asked again.
+std::optional<SlotTarget> Scanner::callee_of(const Insn& x, uint64_t begin, uint64_t end) {
+  switch (x.kind) {
+    case InsnKind::call:
+    case InsnKind::jmp:
+    case InsnKind::jcc:
+      if (x.kind != InsnKind::call && x.target >= begin && x.target < end) return std::nullopt;
+      if (in_plt(x.target)) return stub_target(x.target);
+      return SlotTarget{x.target, std::nullopt};
+    case InsnKind::call_memory:
+    case InsnKind::jmp_memory:
+      return slot_target(x.memory);
+    default:
+      return std::nullopt;
+  }
+}
+
+// Recognises the jump tables GCC and Clang emit (the table itself is read
+// once the flow knows the base, in analyze):
+//   PIC:     movslq d(%rA,%rI,4),%rB; add %rA,%rB; jmp *%rB  (or add %rB,%rA;
+//            jmp *%rA), with %rA from an earlier lea T(%rip),%rA
+//   non-PIC: jmp *T(,%rI,8), or mov T(,%rI,8),%rB; jmp *%rB
+// and the bound from `cmp $N,%rI; ja default` right before the load.
+std::vector<Scanner::TableJump> Scanner::table_jumps(const std::vector<Insn>& insns) {
+  std::vector<TableJump> out;
+  ZydisDecodedInstruction ins;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  auto reg64 = [](const ZydisDecodedOperand& op) {
+    return op.type == ZYDIS_OPERAND_TYPE_REGISTER && op.size == 64 ? gpr_index(op.reg.value)
+                                                                   : kNoGpr;
+  };
+  auto writes = [](const Insn& x, uint8_t r) {
+    return r != kNoGpr && (((x.clobber >> r) & 1) || (x.def_kind != DefKind::none && x.def == r));
+  };
+  // The table load: `index` register, scale, base (or none), displacement.
+  struct Load {
+    uint8_t base = kNoGpr, index = kNoGpr, scale = 0;
+    int64_t disp = 0;
+  };
+  auto table_load = [&](const ZydisDecodedOperand& m) -> std::optional<Load> {
+    if (m.type != ZYDIS_OPERAND_TYPE_MEMORY || m.mem.type != ZYDIS_MEMOP_TYPE_MEM ||
+        m.mem.segment == ZYDIS_REGISTER_FS || m.mem.segment == ZYDIS_REGISTER_GS)
+      return std::nullopt;
+    Load l;
+    l.index = gpr_index(m.mem.index);
+    l.scale = m.mem.scale;
+    l.disp = m.mem.disp.has_displacement ? m.mem.disp.value : 0;
+    if (m.mem.base != ZYDIS_REGISTER_NONE) {
+      l.base = gpr_index(m.mem.base);
+      if (l.base == kNoGpr) return std::nullopt;
+    }
+    if (l.index == kNoGpr || l.index == l.base) return std::nullopt;
+    return l;
+  };
+  // The last instruction before `i` (within `window`) writing `r`, if it
+  // is a plain instruction and nothing between branches.
+  auto last_write = [&](size_t i, uint8_t r, size_t window) -> std::optional<size_t> {
+    for (size_t k = i; k-- > 0 && k + window >= i;) {
+      if (insns[k].kind != InsnKind::other) return std::nullopt;
+      if (writes(insns[k], r)) return k;
+    }
+    return std::nullopt;
+  };
+  for (size_t j = 0; j < insns.size(); ++j) {
+    const Insn& x = insns[j];
+    if (x.kind != InsnKind::jmp_indirect || !decode_at(x.address, ins, ops)) continue;
+    TableJump t;
+    t.jump = static_cast<uint32_t>(j);
+    std::optional<Load> load;
+    if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+      load = table_load(ops[0]);  // jmp *T(,%rI,8)
+      if (!load || load->base != kNoGpr || load->scale != 8) continue;
+      t.load = t.jump;
+      t.scale = 8;
+    } else {
+      const uint8_t target = reg64(ops[0]);
+      auto w = last_write(j, target, 4);
+      if (!w || !decode_at(insns[*w].address, ins, ops)) continue;
+      if (ins.mnemonic == ZYDIS_MNEMONIC_MOV && reg64(ops[0]) == target) {
+        load = table_load(ops[1]);  // mov T(,%rI,8),%rB; jmp *%rB
+        if (!load || load->base != kNoGpr || load->scale != 8) continue;
+        t.load = static_cast<uint32_t>(*w);
+        t.scale = 8;
+      } else if (ins.mnemonic == ZYDIS_MNEMONIC_ADD && reg64(ops[0]) == target &&
+                 reg64(ops[1]) != kNoGpr) {
+        const uint8_t other = reg64(ops[1]);
+        t.add = static_cast<uint32_t>(*w);
+        // Which side of the add is the entry: the one a movslq loaded last.
+        for (uint8_t entry : {target, other}) {
+          auto l = last_write(t.add, entry, 4);
+          if (!l || !decode_at(insns[*l].address, ins, ops) ||
+              ins.mnemonic != ZYDIS_MNEMONIC_MOVSXD || reg64(ops[0]) != entry)
+            continue;
+          load = table_load(ops[1]);
+          if (!load || load->scale != 4 || load->base == kNoGpr) {
+            load.reset();
+            continue;
+          }
+          t.load = static_cast<uint32_t>(*l);
+          t.added = entry == target ? other : target;
+          // The added register must hold the same value at the add as it
+          // is read there: nothing between the load and the add writes it
+          // but the load itself (when it is the entry, it is not added).
+          bool clean = true;
+          for (uint32_t k = t.load + 1; k < t.add; ++k) clean = clean && !writes(insns[k], t.added);
+          if (!clean) load.reset();
+          break;
+        }
+        if (!load) continue;
+        t.scale = 4;
+      } else {
+        continue;
+      }
+    }
+    t.base = load->base;
+    t.disp = load->disp;
+    // The bound: `cmp $N,%eI/%rI; ja default` (or jae), then only
+    // instructions that leave the index alone (or zero-extend it).
+    for (size_t k = t.load; k-- > 0 && k + 6 >= t.load;) {
+      const Insn& y = insns[k];
+      if (y.kind == InsnKind::jcc) {
+        ZydisDecodedInstruction jins;
+        ZydisDecodedOperand jops[ZYDIS_MAX_OPERAND_COUNT];
+        if (k == 0 || !decode_at(y.address, jins, jops) ||
+            (jins.mnemonic != ZYDIS_MNEMONIC_JNBE && jins.mnemonic != ZYDIS_MNEMONIC_JNB) ||
+            !decode_at(insns[k - 1].address, ins, ops) || ins.mnemonic != ZYDIS_MNEMONIC_CMP ||
+            ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+            (ops[0].size != 32 && ops[0].size != 64) ||
+            gpr_index(ops[0].reg.value) != load->index ||
+            ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+          break;
+        const uint64_t n =
+            ops[0].size == 32 ? ops[1].imm.value.u & 0xffffffffu : ops[1].imm.value.u;
+        if (n >= 65536) break;
+        t.count = jins.mnemonic == ZYDIS_MNEMONIC_JNBE ? n + 1 : n;
+        t.guard = static_cast<uint32_t>(k + 1);
+        break;
+      }
+      if (y.kind != InsnKind::other) break;
+      if (writes(y, load->index)) {
+        // mov %eI,%eI zero-extends what the 32-bit cmp bounded.
+        if (!(y.def_kind == DefKind::copy32 && y.def == load->index && y.src == load->index)) break;
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// The targets of table `t` given the states at its load and add: every
+// combination of the base's and the added register's constants; nullopt
+// when they are not constants or an entry is not code.
+std::optional<std::vector<uint64_t>> Scanner::table_targets(const TableJump& t,
+                                                            const RegState& at_load,
+                                                            const RegState& at_add,
+                                                            const std::vector<Insn>& insns,
+                                                            uint64_t begin, uint64_t end) {
+  auto constants_of = [](const AbsValue& v) -> std::optional<std::vector<uint64_t>> {
+    if (v.kind != AbsValue::constants) return std::nullopt;
+    return std::vector<uint64_t>(v.c.begin(), v.c.begin() + v.count);
+  };
+  std::vector<uint64_t> bases{0}, addends{0};
+  if (t.base != kNoGpr) {
+    auto b = constants_of(at_load[t.base]);
+    if (!b) return std::nullopt;
+    bases = *b;
+  }
+  if (t.added != kNoGpr) {
+    auto a = constants_of(at_add[t.added]);
+    if (!a) return std::nullopt;
+    addends = *a;
+  }
+  auto insn_start = [&](uint64_t a) {
+    auto it = std::lower_bound(insns.begin(), insns.end(), a,
+                               [](const Insn& i, uint64_t v) { return i.address < v; });
+    return it != insns.end() && it->address == a;
+  };
+  // Past this many entries an unbounded table is not trusted to have ended.
+  constexpr uint64_t kMaxUnbounded = 4096;
+  // Absolute entries without a bound may as well be an array of function
+  // pointers (an indirect tail call): not read.
+  if (!t.count && t.scale != 4) return std::nullopt;
+  std::vector<uint64_t> out;
+  for (uint64_t base : bases)
+    for (uint64_t addend : addends) {
+      const uint64_t table = base + static_cast<uint64_t>(t.disp);
+      for (uint64_t i = 0; t.count ? i < *t.count : true; ++i) {
+        if (!t.count && i == kMaxUnbounded) return std::nullopt;
+        const uint64_t slot = table + i * t.scale;
+        // Entries the program may rewrite are no table of this function.
+        const ElfSection* s = elf_.section_at(slot);
+        if (!s || !s->alloc() || (s->flags & SHF_WRITE) || !s->data ||
+            slot + t.scale > s->addr + s->size) {
+          if (t.count) return std::nullopt;
+          break;
+        }
+        std::optional<uint64_t> target;
+        if (t.scale == 4) {
+          int32_t rel;
+          std::memcpy(&rel, s->data + (slot - s->addr), 4);
+          target = addend + static_cast<uint64_t>(static_cast<int64_t>(rel));
+        } else {
+          target = word_at(slot);
+        }
+        const bool inside = target && *target >= begin && *target < end;
+        if (!t.count) {
+          // Unbounded: the real entries all lead to instructions of this
+          // function, so reading stops at the first that does not.
+          if (!inside || !insn_start(*target)) break;
+        } else if (!target || !code_section(*target)) {
+          return std::nullopt;  // not a table of code after all
+        }
+        out.push_back(*target);
+      }
+    }
+  if (out.empty()) return std::nullopt;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
   static thread_local std::vector<Insn> insns;
   static thread_local RegisterFlow flow;
-  decode(begin, end, insns);
-  if (insns.empty()) return true;
-  bool ends = false;
-  switch (insns.back().kind) {
-    case InsnKind::jmp:
-    case InsnKind::jmp_memory:
-    case InsnKind::jmp_indirect:
-    case InsnKind::ret:
-    case InsnKind::stop:
-      ends = true;
-      break;
-    default:
-      break;
+  const uint64_t end = code.end;
+  for (uint64_t a : code.undecodable) decode_failure(a);
+  insns = code.insns;  // kinds and clobbers change below; the code is kept
+  if (insns.empty()) return;
+
+  // Direct calls to local functions clobber what the callee may write
+  // (GCC's -fipa-ra keeps values in the others), and a callee that never
+  // returns ends the block.
+  for (Insn& x : insns) {
+    if (x.kind != InsnKind::call || in_plt(x.target)) continue;
+    auto it = std::lower_bound(effects_.begin(), effects_.end(), x.target,
+                               [](const Effect& e, uint64_t a) { return e.start < a; });
+    if (it == effects_.end() || it->start != x.target) continue;
+    x.clobber = uint16_t((it->writes & kCallClobber) | gpr_bit(Gpr::rsp));
+    x.no_return = !it->returns;
   }
 
-  // Jump tables: GCC's `movsxd r, [base+idx*4]; add r, base; jmp r` (PIC),
-  // `jmp [idx*8+table]` into this function (non-PIC), or notrack jmp. Any
-  // other indirect jmp is an indirect tail call, and still may be a table.
-  bool any_target = false;
-  for (size_t i = 0; i < insns.size(); ++i) {
+  // Indirect jmps: jump tables are decoded (below); the others are judged
+  // as before: GCC's notrack jmp or a scaled load right before is a table
+  // we cannot read (every instruction a possible target), anything else an
+  // indirect tail call that still may be a table.
+  std::vector<TableJump> tables = table_jumps(insns);
+  bool unrecognised = false;  // an indirect jmp that no decoded table explains
+  for (size_t i = 0, t = 0; i < insns.size(); ++i) {
     Insn& x = insns[i];
-    if (x.kind == InsnKind::jmp_memory && !slot_target(x.memory)) x.kind = InsnKind::jmp_indirect;
     if (x.kind != InsnKind::jmp_indirect) continue;
-    any_target = true;
+    while (t < tables.size() && tables[t].jump < i) ++t;
+    if (t == tables.size() || tables[t].jump != i) unrecognised = true;
     bool table = x.notrack;
     if (x.scaled_load && x.memory) {
       auto first = elf_.read_u64(x.memory);
@@ -431,11 +736,105 @@ bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
       if (insns[k].kind != InsnKind::other) break;
       table = insns[k].scaled_load && !insns[k].lea;
     }
-    if (table)
-      x.kind = InsnKind::jump_table;
-    else
-      f.indirect_calls = true;
+    if (table) x.kind = InsnKind::jump_table;
+    if (t < tables.size() && tables[t].jump == i) tables[t].judged = x.kind;
   }
+  // With an indirect jmp no table explains, every instruction is a possible
+  // target anyway: reading the tables would cost rounds of the flow (in
+  // interpreters' huge computed-goto functions) for little.
+  if (unrecognised) tables.clear();
+
+  // A bound holds only if the guarded instructions are entered from the
+  // cmp/ja alone: no branch into them.
+  auto drop_entered_bounds = [&](uint64_t target) {
+    bool dropped = false;
+    for (TableJump& t : tables)
+      if (t.count && target > insns[t.guard].address && target <= insns[t.load].address) {
+        t.count.reset();
+        t.targets.reset();
+        dropped = true;
+      }
+    return dropped;
+  };
+  for (const Insn& x : insns)
+    if ((x.kind == InsnKind::jmp || x.kind == InsnKind::jcc) && x.target >= begin && x.target < end)
+      drop_entered_bounds(x.target);
+
+  // Tables are read with the base the flow finds, and the flow needs their
+  // edges: solve, read, solve again until the edges cover what is read. The
+  // first rounds leave unread tables without successors (so their bases are
+  // not diluted); a table still unread then gets today's fallback.
+  std::vector<TableTargets> edges;
+  bool optimistic = true;
+  auto solve = [&] {
+    edges.clear();
+    bool fallback = unrecognised;
+    for (const TableJump& t : tables) {
+      insns[t.jump].kind = t.targets ? InsnKind::jump_table : t.judged;
+      if (t.targets) {
+        TableTargets e{t.jump, {}};
+        for (uint64_t a : *t.targets)
+          if (a >= begin && a < end) e.targets.push_back(a);
+        edges.push_back(std::move(e));
+      } else if (!optimistic) {
+        fallback = true;
+      }
+    }
+    flow.solve(insns, begin, end, edges, fallback);
+  };
+  constexpr int kMaxRounds = 8;
+  int round = 0;
+  for (;; ++round) {
+    solve();
+    if (tables.empty()) break;
+    if (round == kMaxRounds) {
+      // Did not settle: today's fallback for all of them.
+      for (TableJump& t : tables) t.targets.reset(), t.failed = true;
+      optimistic = false;
+      solve();
+      break;
+    }
+    bool changed = false;
+    for (TableJump& t : tables) {
+      if (t.failed) continue;
+      auto read =
+          table_targets(t, flow.state_before(insns, t.load),
+                        flow.state_before(insns, t.add ? t.add : t.load), insns, begin, end);
+      if (!read) {
+        // A table read before and unreadable now lost its base: give up on
+        // it for good, so that the rounds end.
+        if (t.targets) t.targets.reset(), t.failed = true, changed = true;
+        continue;
+      }
+      if (!t.targets) {
+        t.targets = std::move(read);
+        changed = true;
+      } else if (!std::includes(t.targets->begin(), t.targets->end(), read->begin(), read->end())) {
+        std::vector<uint64_t> both;
+        std::set_union(t.targets->begin(), t.targets->end(), read->begin(), read->end(),
+                       std::back_inserter(both));
+        *t.targets = std::move(both);
+        changed = true;
+      }
+    }
+    std::vector<uint64_t> entered;
+    for (const TableJump& t : tables)
+      if (t.targets)
+        for (uint64_t a : *t.targets)
+          if (a >= begin && a < end) entered.push_back(a);
+    for (uint64_t a : entered) changed = drop_entered_bounds(a) || changed;
+    if (!changed) {
+      const bool unread =
+          std::any_of(tables.begin(), tables.end(), [](const TableJump& t) { return !t.targets; });
+      if (!optimistic || !unread) break;
+      optimistic = false;
+    }
+  }
+  std::vector<const TableJump*> table_at(insns.size(), nullptr);
+  for (const TableJump& t : tables)
+    if (t.targets) table_at[t.jump] = &t;
+  for (size_t i = 0; i < insns.size(); ++i)
+    if (insns[i].kind == InsnKind::jmp_indirect && !table_at[i]) f.indirect_calls = true;
 
   // Empty when every register is unknown (most calls): no memory spent.
   auto args_of = [](const RegState& s, std::initializer_list<Gpr> regs) {
@@ -472,25 +871,26 @@ bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
   };
   // Not all starts are known yet: code addresses are kept here and filtered
   // once they are (analyze_all).
-  const bool exec_type = elf_.type() == ET_EXEC;
   auto refer = [&](uint64_t a) {
-    if (code_section(a)) {
+    if (code_section(a))
       f.takes_address.push_back(a);
-      // Code entered at an address another function forms (glibc's
-      // __restore_rt, one byte into its FDE) is decoded from there: a start.
-      // Not for ET_EXEC immediates, which may be any number.
-      if (!exec_type && (a < begin || a >= end) && !starts_.contains(a)) pending_.push_back(a);
-    } else if (in_plt(a)) {
+    else if (in_plt(a))
       if (auto t = stub_target(a)) {
         if (t->import) f.takes_import.push_back(*t->import);
         if (t->local && code_section(*t->local)) f.takes_address.push_back(*t->local);
       }
-    }
   };
+  const bool exec_type = elf_.type() == ET_EXEC;
 
-  flow.run(insns, begin, end, any_target, [&](uint32_t i, const RegState& s) {
+  flow.visit(std::span<const Insn>(insns), [&](uint32_t i, const RegState& s) {
     const Insn& x = insns[i];
     switch (x.kind) {
+      case InsnKind::jump_table:
+        // Entries outside the function: tail jumps (a .cold part, say).
+        if (const TableJump* t = table_at[i])
+          for (uint64_t a : *t->targets)
+            if (a < begin || a >= end) call_site(x, s, direct(a));
+        break;
       case InsnKind::syscall: {
         SyscallSite site;
         site.address = x.address;
@@ -546,58 +946,260 @@ bool Scanner::analyze(uint64_t begin, uint64_t end, Function& f) {
   };
   unique(f.takes_address);
   unique(f.takes_import);
-  return ends;
 }
 
-// Each function is decoded once; a direct call or outward jump to an
-// address that is not yet a start makes it one, and an unsized function
-// before it that ran past it is analysed again over its shorter range.
-void Scanner::analyze_all() {
-  std::map<uint64_t, std::pair<Function, uint64_t>> done;  // start → function, end used
+// Finds every function: each start is decoded once; a direct call, an
+// outward jump or a GOT slot to an address that is not yet a start makes
+// it one, and an unsized function before it that ran past it is decoded
+// again over its shorter range.
+void Scanner::discover() {
   std::vector<uint64_t> work;
-  for (auto& [a, s] : starts_) work.push_back(a);
-  while (!work.empty()) {
-    for (uint64_t a : work) {
-      auto it = starts_.find(a);
-      Function f;
-      f.address = a;
-      f.size = it->second.size;
-      f.name = it->second.name;
-      uint64_t end = end_of(it);
-      // A sized function whose last instruction falls through runs on to the
-      // next start: hand-written code runs past its FDE (glibc's clone3
-      // makes its syscall after cfi_endproc), and that code must be seen.
-      if (!analyze(a, end, f) && end < next_start(it)) {
-        end = next_start(it);
-        f = Function{};
-        f.address = a;
-        f.size = it->second.size;
-        f.name = it->second.name;
-        analyze(a, end, f);
-      }
-      done[a] = {std::move(f), end};
-    }
-    work.clear();
+  // New starts, and the unsized function before each if it ran past it.
+  auto take_pending = [&] {
     std::sort(pending_.begin(), pending_.end());
     pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
     for (uint64_t t : pending_) {
-      if (starts_.contains(t)) continue;
-      auto it = starts_.emplace(t, Start{}).first;
+      auto [it, fresh] = starts_.try_emplace(t);
+      if (!fresh) continue;
       work.push_back(t);
       if (it == starts_.begin()) continue;
       auto prev = std::prev(it);
-      if (auto d = done.find(prev->first); d != done.end() && d->second.second > t)
+      if (auto c = code_.find(prev->first); c != code_.end() && c->second.end > t)
         work.push_back(prev->first);
     }
     pending_.clear();
     std::sort(work.begin(), work.end());
     work.erase(std::unique(work.begin(), work.end()), work.end());
+  };
+  if (code_.empty())
+    for (auto& [a, s] : starts_) work.push_back(a);
+  take_pending();
+  while (!work.empty()) {
+    for (uint64_t a : work) {
+      Code& code = code_[a];
+      auto it = starts_.find(a);
+      decode(a, end_of(it), code);
+      // A sized function whose last instruction falls through runs on to the
+      // next start: hand-written code runs past its FDE (glibc's clone3
+      // makes its syscall after cfi_endproc), and that code must be seen.
+      if (!code.insns.empty() && code.end < next_start(it) && falls_through(code.insns.back()))
+        decode(a, next_start(it), code);
+      for (const Insn& x : code.insns) {
+        if (auto t = callee_of(x, a, code.end); t && t->local && code_section(*t->local))
+          pending_.push_back(*t->local);  // take_pending drops the known ones
+        // Code entered at an address another function forms (glibc's
+        // __restore_rt, one byte into its FDE) is decoded from there: a
+        // start. Not for ET_EXEC immediates, which may be any number.
+        if (x.lea && elf_.type() != ET_EXEC && code_section(x.memory) &&
+            (x.memory < a || x.memory >= code.end))
+          pending_.push_back(x.memory);
+      }
+    }
+    work.clear();
+    take_pending();
+  }
+}
+
+// Per function, over the local call graph: whether it may return (a path
+// from its entry reaches a ret, or a tail jump or fall-through into a
+// function that may) and which registers a return may have changed (what
+// its reachable instructions write, plus what its returning local callees
+// may). Least fixpoints: "returns" starts false and only becomes true as
+// callees do, so a function is noreturn only if no path can return.
+// Anything not followed (an indirect jmp, a call or jump through a PLT or a
+// GOT slot, bytes not decoded, a jump into an instruction) is taken as "may
+// return, may write every caller-saved register".
+void Scanner::local_effects() {
+  const size_t n = code_.size();
+  std::vector<Code*> fn;
+  std::vector<uint64_t> starts;
+  fn.reserve(n);
+  starts.reserve(n);
+  for (auto& [a, c] : code_) fn.push_back(&c), starts.push_back(a);
+  auto function_at = [&](uint64_t a) -> std::optional<uint32_t> {
+    auto it = std::lower_bound(starts.begin(), starts.end(), a);
+    if (it == starts.end() || *it != a) return std::nullopt;
+    return static_cast<uint32_t>(it - starts.begin());
+  };
+  struct Walk {
+    size_t seen = 0;  // offset of its instructions' marks in `seen`
+    uint16_t writes = 0;
+    std::vector<uint32_t> callees;  // local functions called or jumped to
+    bool returns = false, everything = false;
+  };
+  std::vector<Walk> walk(n);
+  std::vector<uint8_t> seen;    // per instruction of every function: reached
+  std::vector<uint32_t> stack;  // of the walk running; empty between walks
+  // Calls (index, insn) and tail jumps (index, ~0) held until the callee returns.
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> waiting(n);
+  std::vector<uint32_t> returned;  // functions found to return, to wake their waiters
+  auto set_returns = [&](uint32_t f) {
+    if (!walk[f].returns) walk[f].returns = true, returned.push_back(f);
+  };
+  auto give_up = [&](uint32_t f) {
+    walk[f].everything = true;
+    stack.clear();
+    set_returns(f);
+  };
+  constexpr uint32_t kTail = ~uint32_t{0};
+  // A jump out of the function (or off its end) to `t`.
+  auto tail = [&](uint32_t f, uint64_t t) {
+    auto g = in_plt(t) ? std::nullopt : function_at(t);
+    if (!g) return give_up(f);
+    walk[f].callees.push_back(*g);
+    if (walk[*g].returns)
+      set_returns(f);
+    else
+      waiting[*g].push_back({f, kTail});
+  };
+  auto run = [&](uint32_t f) {
+    Walk& w = walk[f];
+    const Code& c = *fn[f];
+    const uint64_t begin = starts[f];
+    const auto& insns = c.insns;
+    auto push = [&](uint64_t a) {
+      auto it = std::lower_bound(insns.begin(), insns.end(), a,
+                                 [](const Insn& i, uint64_t v) { return i.address < v; });
+      if (it == insns.end() || it->address != a) return give_up(f);
+      stack.push_back(static_cast<uint32_t>(it - insns.begin()));
+    };
+    auto next = [&](uint32_t i) {
+      if (i + 1 < insns.size())
+        stack.push_back(i + 1);
+      else
+        tail(f, insns[i].address + insns[i].length);  // falls off the end
+    };
+    uint8_t* mark = seen.data() + w.seen;
+    while (!stack.empty() && !w.everything) {
+      const uint32_t i = stack.back();
+      stack.pop_back();
+      if (mark[i]) continue;
+      mark[i] = 1;
+      const Insn& x = insns[i];
+      const bool inside = x.target >= begin && x.target < c.end;
+      switch (x.kind) {
+        case InsnKind::call:
+          w.writes |= gpr_bit(Gpr::rsp);
+          if (auto g = in_plt(x.target) ? std::nullopt : function_at(x.target)) {
+            w.callees.push_back(*g);
+            if (walk[*g].returns)
+              next(i);
+            else
+              waiting[*g].push_back({f, i});
+          } else {
+            w.writes |= kCallClobber;
+            next(i);
+          }
+          break;
+        case InsnKind::call_memory:
+        case InsnKind::call_indirect:
+          w.writes |= kCallClobber | gpr_bit(Gpr::rsp);
+          next(i);
+          break;
+        case InsnKind::jcc:
+          inside ? push(x.target) : tail(f, x.target);
+          next(i);
+          break;
+        case InsnKind::jmp:
+          inside ? push(x.target) : tail(f, x.target);
+          break;
+        case InsnKind::jmp_memory:
+        case InsnKind::jmp_indirect:
+        case InsnKind::jump_table:
+          give_up(f);
+          break;
+        case InsnKind::ret:
+          set_returns(f);
+          break;
+        case InsnKind::stop:
+          break;
+        default:
+          w.writes |= x.clobber;
+          if (x.def_kind != DefKind::none) w.writes |= uint16_t(1u << x.def);
+          next(i);
+      }
+    }
+  };
+  for (uint32_t f = 0; f < n; ++f) {
+    walk[f].seen = seen.size();
+    seen.resize(seen.size() + fn[f]->insns.size());
+  }
+  for (uint32_t f = 0; f < n; ++f) {
+    if (fn[f]->insns.empty() || !fn[f]->undecodable.empty())
+      give_up(f);
+    else
+      stack.push_back(0);
+    run(f);
+  }
+  while (!returned.empty()) {
+    const uint32_t g = returned.back();
+    returned.pop_back();
+    for (auto [f, i] : std::exchange(waiting[g], {})) {
+      if (i == kTail) {
+        set_returns(f);
+      } else if (!walk[f].everything) {
+        const auto& insns = fn[f]->insns;
+        if (i + 1 < insns.size())
+          stack.push_back(i + 1);
+        else
+          tail(f, insns[i].address + insns[i].length);
+        run(f);
+      }
+    }
+  }
+  // Writes: the callees' that return, to a fixpoint (16-bit masks settle fast).
+  std::vector<uint16_t> writes(n);
+  for (uint32_t f = 0; f < n; ++f) {
+    Walk& w = walk[f];
+    writes[f] = w.everything ? uint16_t(0xffff) : uint16_t(w.writes | gpr_bit(Gpr::rax));
+    std::sort(w.callees.begin(), w.callees.end());
+    w.callees.erase(std::unique(w.callees.begin(), w.callees.end()), w.callees.end());
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t f = 0; f < n; ++f) {
+      uint16_t m = writes[f];
+      for (uint32_t g : walk[f].callees)
+        if (walk[g].returns) m |= writes[g];
+      if (m != writes[f]) writes[f] = m, changed = true;
+    }
+  }
+  effects_.clear();
+  effects_.reserve(n);
+  for (uint32_t f = 0; f < n; ++f) {
+    fn[f]->returns = walk[f].returns;
+    fn[f]->writes = writes[f];
+    effects_.push_back({starts[f], walk[f].returns, writes[f]});
+  }
+}
+
+// Two phases: every function is found and decoded, and what each may write
+// is known, before the flow runs in any; a jump table's entry out of its
+// function that is not yet a start (rare) starts the phases again.
+void Scanner::analyze_all() {
+  std::map<uint64_t, Function> done;
+  for (;;) {
+    discover();
+    local_effects();
+    done.clear();
+    for (auto& [a, code] : code_) {
+      Function& f = done[a];
+      f.address = a;
+      const Start& s = starts_.at(a);
+      f.size = s.size;
+      f.name = s.name;
+      analyze(a, code, f);
+    }
+    std::erase_if(pending_, [&](uint64_t t) { return starts_.contains(t); });
+    if (pending_.empty()) break;
+    decode_failures_.clear();
+    out_.notes.erase(out_.notes.begin() + static_cast<ptrdiff_t>(notes_before_analysis_),
+                     out_.notes.end());
   }
   sorted_.reserve(starts_.size());
   for (auto& [a, s] : starts_) sorted_.push_back(a);
   out_.functions.reserve(done.size());
-  for (auto& [a, entry] : done) {
-    Function& f = entry.first;
+  for (auto& [a, f] : done) {
     for (uint64_t& x : f.takes_address) x = containing_start(x).value_or(0);
     std::erase_if(f.takes_address, [](uint64_t x) { return x == 0; });
     std::sort(f.takes_address.begin(), f.takes_address.end());
@@ -653,7 +1255,7 @@ ObjectSummary Scanner::run() {
   for (const ElfSection& s : elf_.sections()) {
     if (s.alloc() && s.name.starts_with(".got")) got_.push_back(&s);
     if (!s.exec()) continue;
-    (is_plt_name(s.name) ? plt_ : code_).push_back(&s);
+    (is_plt_name(s.name) ? plt_ : exec_).push_back(&s);
   }
   for (const ElfRelocation& r : elf_.relocations()) reloc_at_.emplace(r.offset, &r);
   out_.build_id = elf_.build_id();
@@ -690,6 +1292,7 @@ ObjectSummary Scanner::run() {
     if ((r.type == R_X86_64_RELATIVE || r.type == R_X86_64_IRELATIVE) &&
         !is_metadata_section(elf_.section_at(r.offset) ? elf_.section_at(r.offset)->name : ""))
       seed(static_cast<uint64_t>(r.addend));
+  notes_before_analysis_ = out_.notes.size();
   analyze_all();
   data_references();
 

@@ -111,10 +111,18 @@ uint32_t RegisterFlow::block_of(uint32_t insn) const {
   return static_cast<uint32_t>(it - leaders_.begin() - 1);
 }
 
+const TableTargets* RegisterFlow::table_of(uint32_t jump) const {
+  auto it = std::lower_bound(tables_.begin(), tables_.end(), jump,
+                             [](const TableTargets& t, uint32_t j) { return t.jump < j; });
+  return it != tables_.end() && it->jump == jump ? &*it : nullptr;
+}
+
 void RegisterFlow::solve(std::span<const Insn> insns, uint64_t begin, uint64_t end,
-                         bool any_target) {
+                         std::span<const TableTargets> tables, bool any_target) {
   leaders_.clear();
   misaligned_.clear();
+  tables_ = tables;
+  any_target_ = any_target;
   table_reached_ = false;
   table_ = RegState{};
   const uint32_t n = static_cast<uint32_t>(insns.size());
@@ -138,12 +146,20 @@ void RegisterFlow::solve(std::span<const Insn> insns, uint64_t begin, uint64_t e
         if (inside(x.target)) is_leader[index_of(x.target)] = 1;
         is_leader[i + 1] = 1;
         break;
+      case InsnKind::jump_table:
+        if (const TableTargets* t = table_of(i))
+          for (uint64_t a : t->targets)
+            if (inside(a)) is_leader[index_of(a)] = 1;
+        is_leader[i + 1] = 1;
+        break;
       case InsnKind::jmp_memory:
       case InsnKind::jmp_indirect:
-      case InsnKind::jump_table:
       case InsnKind::ret:
       case InsnKind::stop:
         is_leader[i + 1] = 1;
+        break;
+      case InsnKind::call:
+        if (x.no_return) is_leader[i + 1] = 1;
         break;
       default:
         break;
@@ -189,7 +205,10 @@ void RegisterFlow::solve(std::span<const Insn> insns, uint64_t begin, uint64_t e
       const uint32_t last = leaders_[b + 1] - 1;
       for (uint32_t i = leaders_[b]; i <= last; ++i) {
         if (any_target && table_reached_) join_into(s, table_);
-        if (insns[i].kind == InsnKind::jump_table || insns[i].kind == InsnKind::jmp_indirect) {
+        // Decoded tables have their edges; only the others feed the state
+        // every instruction may be reached with.
+        if (insns[i].kind == InsnKind::jmp_indirect ||
+            (insns[i].kind == InsnKind::jump_table && !table_of(i))) {
           bool grew =
               !table_reached_ ? (table_ = s, table_reached_ = true, true) : join_into(table_, s);
           if (grew && any_target) {
@@ -208,11 +227,18 @@ void RegisterFlow::solve(std::span<const Insn> insns, uint64_t begin, uint64_t e
         case InsnKind::jmp:
           if (inside(x.target)) flow_to(block_of(index_of(x.target)), s);
           break;
+        case InsnKind::jump_table:
+          if (const TableTargets* t = table_of(last))
+            for (uint64_t a : t->targets)
+              if (inside(a)) flow_to(block_of(index_of(a)), s);
+          break;
         case InsnKind::jmp_memory:
         case InsnKind::jmp_indirect:
-        case InsnKind::jump_table:
         case InsnKind::ret:
         case InsnKind::stop:
+          break;
+        case InsnKind::call:
+          if (!x.no_return && b + 1 < blocks) flow_to(b + 1, s);
           break;
         default:
           if (b + 1 < blocks) flow_to(b + 1, s);

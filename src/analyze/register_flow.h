@@ -63,7 +63,7 @@ enum class InsnKind : uint8_t {
 
 enum class DefKind : uint8_t { none, constant, copy64, copy32 };
 
-// One decoded instruction, lowered for the flow and the summary. 48 bytes.
+// One decoded instruction, lowered for the flow and the summary.
 struct Insn {
   uint64_t address = 0;
   uint64_t target = 0;  // branch target (jmp, jcc, call)
@@ -80,6 +80,15 @@ struct Insn {
   bool lea = false;          // `memory` is an address formed, not read
   bool scaled_load = false;  // reads memory with an index register scaled by 4 or 8
   bool notrack = false;      // notrack jmp: GCC's mark for jump tables
+  bool no_return = false;    // a call to a local function that never returns
+};
+
+// The decoded targets of one jump table: `jump` indexes the jump_table
+// instruction; `targets` are the instruction starts inside the function it
+// may reach (its only successors).
+struct TableTargets {
+  uint32_t jump = 0;
+  std::vector<uint64_t> targets;
 };
 
 // Compact lattice element: 72 bytes, no allocation.
@@ -94,26 +103,45 @@ struct AbsValue {
 };
 using RegState = std::array<AbsValue, 16>;
 
-// Runs the flow over `insns` (sorted, one function). `any_target`: the
-// function has a jump table (or an indirect jmp that might be one), and
-// every instruction is treated as a possible target carrying the (joined)
-// state at those jumps: sound without bounding the tables, at the price of
-// precision in such functions only.
+// Runs the flow over `insns` (sorted, one function). `tables` (sorted by
+// jump) gives the decoded jump tables their edges. `any_target`: the
+// function has an indirect jmp that might be a table and is not in `tables`,
+// and every instruction is treated as a possible target carrying the
+// (joined) state at those jumps: sound without decoding the table, at the
+// price of precision in such functions only.
 // `visit(index, state)` is then called for every instruction, with the state
 // before it.
 class RegisterFlow {
  public:
   template <class Visit>
-  void run(std::span<const Insn> insns, uint64_t begin, uint64_t end, bool any_target,
-           Visit visit) {
-    solve(insns, begin, end, any_target);
+  void run(std::span<const Insn> insns, uint64_t begin, uint64_t end,
+           std::span<const TableTargets> tables, bool any_target, Visit fn) {
+    solve(insns, begin, end, tables, any_target);
+    visit(insns, fn);
+  }
+  // Solves, without visiting: then state_before() and visit() may be used.
+  void solve(std::span<const Insn> insns, uint64_t begin, uint64_t end,
+             std::span<const TableTargets> tables, bool any_target);
+  // The state before instruction `i` after solve().
+  RegState state_before(std::span<const Insn> insns, uint32_t i) const {
+    uint32_t b = block_of(i);
+    RegState s = entry_reached_[b] ? entry_[b] : RegState{};
+    for (uint32_t k = leaders_[b];; ++k) {
+      if (any_target_ && table_reached_) join_into(s, table_);
+      if (k == i) return s;
+      transfer(insns[k], s);
+    }
+  }
+  template <class Visit>
+  void visit(std::span<const Insn> insns, Visit fn) {
+    const bool any_target = any_target_;
     for (size_t b = 0; b + 1 < leaders_.size(); ++b) {
       // A block no edge reaches is still visited, with nothing known: the
       // CFG may miss an edge, a syscall must not be missed.
       RegState s = entry_reached_[b] ? entry_[b] : RegState{};
       for (uint32_t i = leaders_[b]; i < leaders_[b + 1]; ++i) {
         if (any_target && table_reached_) join_into(s, table_);
-        visit(i, s);
+        fn(i, s);
         transfer(insns[i], s);
       }
     }
@@ -126,14 +154,16 @@ class RegisterFlow {
   static bool join_into(RegState& into, const RegState& from);
 
  private:
-  void solve(std::span<const Insn> insns, uint64_t begin, uint64_t end, bool any_target);
   uint32_t block_of(uint32_t insn) const;
+  const TableTargets* table_of(uint32_t jump) const;
 
   std::vector<uint32_t> leaders_;  // first insn of each block, then insns.size()
   std::vector<RegState> entry_;
   std::vector<uint8_t> entry_reached_;
   RegState table_{};
   bool table_reached_ = false;
+  bool any_target_ = false;
+  std::span<const TableTargets> tables_;
   std::vector<uint64_t> misaligned_;
 };
 

@@ -20,7 +20,7 @@ namespace least::analyze {
 
 // Bump whenever the scanner's output for the same bytes changes: every
 // cached summary of an older scanner is then a miss.
-inline constexpr uint32_t kScannerVersion = 4;
+inline constexpr uint32_t kScannerVersion = 5;
 
 class SummaryCache {
  public:
