@@ -1,7 +1,9 @@
 #include "analyze/analysis.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <set>
 
@@ -53,6 +55,13 @@ std::optional<std::vector<std::string>> strings_of(const Resolved& r, const Obje
 
 Result<Analysis> analyze_program(const std::string& program, const AnalyzeOptions& options) {
   auto started = std::chrono::steady_clock::now();
+  // A program that is not there is bad input, not a failure of least.
+  struct stat st;
+  if (stat(program.c_str(), &st) != 0)
+    return make_error(errno == ENOENT ? ErrorKind::kNotFound : ErrorKind::kUsage,
+                      fmt::format("{}: cannot be read", program), errno);
+  if (!S_ISREG(st.st_mode))
+    return make_error(ErrorKind::kUsage, fmt::format("{}: not a regular file", program));
   auto closure = resolve_closure(program);
   if (!closure) return std::move(closure).error();
 
@@ -84,8 +93,10 @@ Result<Analysis> analyze_program(const std::string& program, const AnalyzeOption
         auto scanned = summarize_object(o.real_path.empty() ? o.path : o.real_path);
         if (!scanned) return std::move(scanned).context("analyze " + program).error();
         s = std::move(*scanned);
-        // A cache that cannot be written costs only time, later.
-        if (cache) (void)cache->store(*s);
+        // A cache that cannot be written costs only time, later: said once.
+        if (cache)
+          if (auto stored = cache->store(*s); !stored && a.cache_problem.empty())
+            a.cache_problem = stored.error().str();
       }
       a.summaries_.push_back(std::move(*s));
       summaries.push_back(&a.summaries_.back());

@@ -49,6 +49,9 @@ struct Analysis {
   // What else the header should say ("tar:main calls dlsym with a name that
   // is not constant: ...").
   std::vector<std::string> notes;
+  // Why summaries could not be cached ("" when they were, or no cache): the
+  // next run disassembles again.
+  std::string cache_problem;
   double seconds = 0;
 
  private:

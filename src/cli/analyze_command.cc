@@ -63,6 +63,9 @@ int run_analyze(const AnalyzeCliOptions& o) {
     }
   }
   const analyze::Analysis& a = *analysis;
+  if (!a.cache_problem.empty())
+    print_warning(fmt::format("analyze: summaries not cached ({}); the next run disassembles again",
+                              a.cache_problem));
   std::string text = o.json ? analyze::analysis_json(a).dump(2) + "\n" : analyze::policy_toml(a);
   if (auto w = write_output(o.output, text); !w) {
     print_error(fmt::format("analyze: {}", w.error().str()));

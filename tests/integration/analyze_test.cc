@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -274,6 +275,62 @@ TEST_F(AnalyzeVersusLearn, RedisServer) {
                   close(fd);
                 });
   expect_covered(redis, made);
+}
+
+// The command line: what a script relies on.
+TEST(AnalyzeCli, ExitStatusesAndOutputs) {
+  TempDir dir;
+  auto missing = spawn({LEAST_BINARY, "analyze", "--no-cache", "/nonexistent/program"});
+  EXPECT_EQ(missing.status, 2) << missing.describe();
+  EXPECT_NE(missing.err.find("/nonexistent/program"), std::string::npos) << missing.err;
+  auto not_elf = spawn({LEAST_BINARY, "analyze", "--no-cache", "/etc/hostname"});
+  EXPECT_EQ(not_elf.status, 2) << not_elf.describe();
+  auto unwritable =
+      spawn({LEAST_BINARY, "analyze", "--no-cache", "-o", dir / "no/such/dir/x.toml", "cat"});
+  EXPECT_EQ(unwritable.status, 1) << unwritable.describe();
+  // A bare name is found in $PATH; the policy is written to -o and parses.
+  auto ok = spawn({LEAST_BINARY, "analyze", "--no-cache", "-o", dir / "cat.least.toml", "cat"});
+  ASSERT_EQ(ok.status, 0) << ok.describe();
+  EXPECT_NE(ok.err.find("least: analyze: "), std::string::npos) << ok.err;
+  auto explain = spawn({LEAST_BINARY, "explain", "-p", dir / "cat.least.toml"});
+  EXPECT_EQ(explain.status, 0) << explain.describe();
+}
+
+// The analysed policy of cat runs cat, and refuses a syscall cat's code
+// never makes.
+TEST(AnalyzeCli, TheAnalysedPolicyRunsTheProgramAndRefusesTheRest) {
+  TempDir dir;
+  std::string policy = dir / "cat.least.toml";
+  auto a = spawn({LEAST_BINARY, "analyze", "--no-cache", "-o", policy, "/usr/bin/cat"});
+  ASSERT_EQ(a.status, 0) << a.describe();
+  std::string text = slurp(policy);
+  // Static analysis gives no paths: the run needs the file it reads.
+  dir.write("cat.least.toml", text + "\n[filesystem]\nread = [\"/etc/hostname\"]\n");
+  auto run = spawn(least_run({"-p", policy}, {"/usr/bin/cat", "/etc/hostname"}));
+  EXPECT_EQ(run.status, 0) << run.describe();
+  EXPECT_FALSE(has_line_starting_with(run.err, "least: blocked")) << run.err;
+  // cat's code never makes ptrace: the probe under the same policy is refused.
+  EXPECT_EQ(text.find("ptrace"), std::string::npos) << text;
+  auto probed = spawn(least_run({"-p", policy}, probe({"ptrace-traceme"})));
+  EXPECT_TRUE(has_line_starting_with(probed.err, "least: blocked")) << probed.describe();
+}
+
+// As an ordinary user: the cache goes to that user's own directory.
+TEST(AnalyzeCli, WorksUnprivilegedWithItsOwnCache) {
+  TempDir dir;
+  chmod(dir.path().c_str(), 0777);
+  auto root = spawn({LEAST_BINARY, "analyze", "--no-cache", "--json", "/usr/bin/cat"});
+  ASSERT_EQ(root.status, 0) << root.describe();
+  SpawnOptions o;
+  o.env = {"XDG_CACHE_HOME=" + dir.path(), "HOME=" + dir.path()};
+  auto user = spawn(as_nobody({LEAST_BINARY, "analyze", "--json", "/usr/bin/cat"}), o);
+  ASSERT_EQ(user.status, 0) << user.describe();
+  EXPECT_EQ(json::parse(user.out)["syscalls"], json::parse(root.out)["syscalls"]);
+  EXPECT_TRUE(std::filesystem::exists(dir / "least/analyze")) << user.err;
+  // A second run reads every summary from that cache.
+  auto again = spawn(as_nobody({LEAST_BINARY, "analyze", "--json", "/usr/bin/cat"}), o);
+  ASSERT_EQ(again.status, 0) << again.describe();
+  for (const auto& obj : json::parse(again.out)["objects"]) EXPECT_TRUE(obj["cached"]) << obj;
 }
 
 }  // namespace
