@@ -1119,6 +1119,9 @@ void Scanner::local_effects() {
           next(i);
       }
     }
+    // A give_up mid-instruction (a jcc whose target is not followed) may be
+    // followed by next(i): nothing of this walk may reach the next one.
+    stack.clear();
   };
   for (uint32_t f = 0; f < n; ++f) {
     walk[f].seen = seen.size();
