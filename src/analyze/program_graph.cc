@@ -50,7 +50,6 @@ ProgramGraph::ProgramGraph(std::vector<ProgramObject> objects, std::optional<uin
     total += static_cast<uint32_t>(o.summary->functions.size());
   }
   reach_.resize(total);
-  callers_.resize(total);
   taken_.resize(total);
   any_arguments_.resize(total);
   bind_imports();
@@ -210,7 +209,7 @@ void ProgramGraph::reach_all() {
         targets = bound_[f.object][*c.import];
       }
       for (FunctionRef t : targets) {
-        callers_[id(t)].push_back(Edge{f, &c});
+        calls_found_.emplace_back(id(t), Edge{f, &c});
         reach(t, Reach{Reach::How::call, f, ""}, work);
       }
     }
@@ -227,6 +226,14 @@ void ProgramGraph::reach_all() {
       }
     }
   }
+  // The callers table, grouped by callee (a counting sort: ids are dense).
+  caller_index_.assign(reach_.size() + 1, 0);
+  for (const auto& [callee, e] : calls_found_) ++caller_index_[callee + 1];
+  for (size_t i = 1; i < caller_index_.size(); ++i) caller_index_[i] += caller_index_[i - 1];
+  callers_.resize(calls_found_.size());
+  std::vector<uint32_t> fill(caller_index_.begin(), caller_index_.end() - 1);
+  for (const auto& [callee, e] : calls_found_) callers_[fill[callee]++] = e;
+  calls_found_ = {};
 }
 
 Resolved ProgramGraph::argument_of(FunctionRef f, uint8_t k) {
@@ -239,7 +246,7 @@ Resolved ProgramGraph::argument_of(FunctionRef f, uint8_t k) {
   // Roots and indirect-call targets take anything; the constants their
   // direct callers pass are still among the values.
   out.any = any_arguments_[id(f)] != 0;
-  const auto& callers = callers_[id(f)];
+  auto callers = callers_of(f);
   if (callers.empty()) {
     out.any = true;  // reached without a known call: nothing limits it
   } else {
@@ -326,7 +333,7 @@ std::vector<NamedCall> ProgramGraph::calls_of(const std::string& name) {
       if (e.function && e.name == name)
         if (auto f = function_at(o, e.address)) targets.insert(*f);
   for (FunctionRef t : targets) {
-    for (const Edge& e : callers_[id(t)]) {
+    for (const Edge& e : callers_of(t)) {
       if (!e.site) continue;
       NamedCall call{e.caller, t, e.site->address, {}};
       for (uint8_t i = 0; i < 6; ++i)

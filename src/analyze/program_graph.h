@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -126,8 +127,16 @@ class ProgramGraph {
   std::vector<uint32_t> base_;               // per object: the id of its first function
   std::vector<std::optional<Reach>> reach_;  // by id
   std::vector<uint32_t> reached_order_;      // ids, in the order reached
-  std::vector<std::vector<Edge>> callers_;   // by id
-  std::vector<uint8_t> taken_;               // by id: a target of any indirect call
+  // Who calls each function, as one flat table (built once reach_all is
+  // done): the calls into function `id` are callers_[caller_index_[id] ..
+  // caller_index_[id + 1]). One vector per function cost a heap block each.
+  std::vector<std::pair<uint32_t, Edge>> calls_found_;  // (callee id, call)
+  std::vector<Edge> callers_;
+  std::vector<uint32_t> caller_index_;
+  std::span<const Edge> callers_of(FunctionRef f) const {
+    return {callers_.data() + caller_index_[id(f)], callers_.data() + caller_index_[id(f) + 1]};
+  }
+  std::vector<uint8_t> taken_;  // by id: a target of any indirect call
   std::vector<FunctionRef> taken_list_;
   std::vector<uint8_t> any_arguments_;  // by id: roots and indirect targets
   bool indirect_reached_ = false;

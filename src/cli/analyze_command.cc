@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -83,7 +84,12 @@ int run_analyze(const AnalyzeCliOptions& o) {
                  ? ""
                  : fmt::format("; {} sites with a non-constant number: every syscall allowed",
                                g.unknown_numbers().size()));
-  return kExitOk;
+  // The analysis is a million small blocks; the process returns them to the
+  // kernel at once, where freeing them one by one took an eighth of a warm
+  // run (as compilers do). Everything has been written and flushed.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(kExitOk);
 }
 
 }  // namespace
