@@ -194,17 +194,13 @@ TEST_F(AnalyzeVersusLearn, Curl) {
 
 // One HTTP GET on 127.0.0.1:port; true when a reply came.
 bool http_get(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  int fd = connect_loopback(port);
+  bool ok = fd >= 0;
   std::string req = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
   ok = ok && write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size());
   char buf[256];
   ok = ok && read(fd, buf, sizeof buf) > 0;
-  close(fd);
+  if (fd >= 0) close(fd);
   return ok;
 }
 

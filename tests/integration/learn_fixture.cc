@@ -56,15 +56,23 @@ int test_port(int offset) {
   return 20000 + static_cast<int>(getpid() % 10000) * 4 + offset;
 }
 
-bool port_open(int port) {
+int connect_loopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
+  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool port_open(int port) {
+  int fd = connect_loopback(port);
+  if (fd >= 0) close(fd);
+  return fd >= 0;
 }
 
 SpawnOptions in(const TempDir& dir) {

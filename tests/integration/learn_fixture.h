@@ -28,6 +28,8 @@ uint64_t calls(const nlohmann::json& recording, const std::string& syscall);
 
 // A loopback port for this test process: 20000 + a per-pid slot + offset.
 int test_port(int offset);
+// A TCP connection to 127.0.0.1:port, or -1; the caller closes it.
+int connect_loopback(int port);
 bool port_open(int port);
 
 // Runs in `dir`, with HOME there, the C locale and a 60 s deadline.
