@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <set>
+#include <thread>
 
 #include "analyze/library_closure.h"
 #include "analyze/object_scanner.h"
@@ -51,6 +55,30 @@ std::optional<std::vector<std::string>> strings_of(const Resolved& r, const Obje
   return out;
 }
 
+uint64_t file_size(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Runs `scan` for every item, on as many threads as there are cores (at
+// most one per item), the largest first so that the cores finish together.
+// Each object is scanned on its own (its own libelf handle and decoder).
+void scan_all(std::vector<size_t> items, const std::function<void(size_t)>& scan,
+              const std::function<uint64_t(size_t)>& size_of) {
+  std::vector<std::pair<uint64_t, size_t>> order;
+  for (size_t k : items) order.emplace_back(size_of(k), k);
+  std::sort(order.rbegin(), order.rend());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < order.size();) scan(order[i].second);
+  };
+  size_t threads =
+      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), order.size());
+  std::vector<std::jthread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+}
+
 }  // namespace
 
 Result<Analysis> analyze_program(const std::string& program, const AnalyzeOptions& options) {
@@ -74,31 +102,43 @@ Result<Analysis> analyze_program(const std::string& program, const AnalyzeOption
   std::set<std::pair<size_t, std::string>> dlopens_done;
   std::set<std::string> looked_up;  // constant dlsym names
   for (;;) {
-    // Summarise what the closure gained (all of it, the first time).
-    for (size_t i = summaries.size(); i < closure->objects.size(); ++i) {
-      const LoadedObject& o = closure->objects[i];
-      AnalyzedObject seen{o.path, "", false};
-      if (i == 0)
+    // Summarise what the closure gained (all of it, the first time): from
+    // the cache, else disassembled, the objects spread over the cores.
+    const size_t first = summaries.size(), count = closure->objects.size() - first;
+    std::vector<std::optional<ObjectSummary>> got(count);
+    std::vector<size_t> misses;
+    for (size_t k = 0; k < count; ++k) {
+      const LoadedObject& o = closure->objects[first + k];
+      if (cache && !o.info.build_id.empty()) got[k] = cache->load(o.info.build_id);
+      if (!got[k]) misses.push_back(k);
+    }
+    std::vector<std::optional<Result<ObjectSummary>>> scanned(count);
+    auto path_of = [&](size_t k) {
+      const LoadedObject& o = closure->objects[first + k];
+      return o.real_path.empty() ? o.path : o.real_path;
+    };
+    scan_all(
+        misses, [&](size_t k) { scanned[k].emplace(summarize_object(path_of(k))); },
+        [&](size_t k) { return file_size(path_of(k)); });
+    for (size_t k = 0; k < count; ++k) {
+      const LoadedObject& o = closure->objects[first + k];
+      AnalyzedObject seen{o.path, "", got[k].has_value()};
+      if (first + k == 0)
         seen.why = "program";
       else if (o.is_interpreter)
         seen.why = "interpreter (PT_INTERP)";
       else if (o.loader)
         seen.why = fmt::format("{} by {}", o.dlopened ? "dlopen'ed" : "needed",
                                base_name(closure->objects[*o.loader].path));
-      std::optional<ObjectSummary> s;
-      if (cache && !o.info.build_id.empty()) s = cache->load(o.info.build_id);
-      if (s) {
-        seen.cached = true;
-      } else {
-        auto scanned = summarize_object(o.real_path.empty() ? o.path : o.real_path);
-        if (!scanned) return std::move(scanned).context("analyze " + program).error();
-        s = std::move(*scanned);
+      if (!got[k]) {
+        if (!*scanned[k]) return std::move(*scanned[k]).context("analyze " + program).error();
+        got[k] = std::move(scanned[k]->value());
         // A cache that cannot be written costs only time, later: said once.
         if (cache)
-          if (auto stored = cache->store(*s); !stored && a.cache_problem.empty())
+          if (auto stored = cache->store(*got[k]); !stored && a.cache_problem.empty())
             a.cache_problem = stored.error().str();
       }
-      a.summaries_.push_back(std::move(*s));
+      a.summaries_.push_back(std::move(*got[k]));
       summaries.push_back(&a.summaries_.back());
       a.objects.push_back(std::move(seen));
     }

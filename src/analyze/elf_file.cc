@@ -142,7 +142,9 @@ bool ElfSymbol::function() const {
 }
 
 Result<ElfFile> ElfFile::open(const std::string& path) {
-  if (elf_version(EV_CURRENT) == EV_NONE) return elf_error(path, "libelf is too old");
+  // Once per process: objects are opened on several threads at a time.
+  static const bool usable = elf_version(EV_CURRENT) != EV_NONE;
+  if (!usable) return elf_error(path, "libelf is too old");
   ElfFile f;
   f.path_ = path;
   f.fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
