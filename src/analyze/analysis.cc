@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <thread>
@@ -36,11 +37,6 @@ struct DlopenFunction {
   int name_arg;
 };
 constexpr DlopenFunction kDlopenFunctions[] = {{"dlopen", 0}, {"dlmopen", 1}};
-
-std::string base_name(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 // The strings a resolved argument points at, in the caller's object; nullopt
 // when any value is not a known string.
@@ -128,8 +124,9 @@ Result<Analysis> analyze_program(const std::string& program, const AnalyzeOption
       else if (o.is_interpreter)
         seen.why = "interpreter (PT_INTERP)";
       else if (o.loader)
-        seen.why = fmt::format("{} by {}", o.dlopened ? "dlopen'ed" : "needed",
-                               base_name(closure->objects[*o.loader].path));
+        seen.why = fmt::format(
+            "{} by {}", o.dlopened ? "dlopen'ed" : "needed",
+            std::filesystem::path(closure->objects[*o.loader].path).filename().string());
       if (!got[k]) {
         if (!*scanned[k]) return std::move(*scanned[k]).context("analyze " + program).error();
         got[k] = std::move(scanned[k]->value());

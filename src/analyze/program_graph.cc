@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <unordered_map>
 
 #include "analyze/value.h"
@@ -32,11 +33,6 @@ void join(Resolved& into, const Resolved& other) {
     }
     into.constants.insert(c);
   }
-}
-
-std::string base_name(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace
@@ -89,7 +85,7 @@ std::optional<FunctionRef> ProgramGraph::function_at(uint32_t object, uint64_t a
 std::string ProgramGraph::describe(FunctionRef f) const {
   const Function& fn = function(f);
   std::string name = fn.name.empty() ? fmt::format("function at {:#x}", fn.address) : fn.name;
-  return base_name(objects_[f.object].path) + ":" + name;
+  return std::filesystem::path(objects_[f.object].path).filename().string() + ":" + name;
 }
 
 void ProgramGraph::bind_imports() {
@@ -119,9 +115,9 @@ void ProgramGraph::bind_imports() {
         }
       if (!found) {
         if (!imp.weak)
-          unbound_.push_back(fmt::format("{}{}{} (needed by {})", imp.name,
-                                         imp.version.empty() ? "" : "@", imp.version,
-                                         base_name(objects_[o].path)));
+          unbound_.push_back(fmt::format(
+              "{}{}{} (needed by {})", imp.name, imp.version.empty() ? "" : "@", imp.version,
+              std::filesystem::path(objects_[o].path).filename().string()));
         continue;
       }
       if (!found->second->function) continue;  // data: bound, but nothing to call

@@ -65,6 +65,15 @@ const Export* exported(const ObjectSummary& s, const std::string& name,
   return nullptr;
 }
 
+// The number at the one syscall site of function `name` (failing the test
+// when there is not exactly one).
+Value only_syscall_number(const ObjectSummary& s, const char* name) {
+  const Function* f = find(s, name);
+  EXPECT_NE(f, nullptr) << name;
+  EXPECT_EQ(f ? f->syscalls.size() : 0, 1u) << name;
+  return f && f->syscalls.size() == 1 ? f->syscalls[0].number : Value{};
+}
+
 Value constants(std::vector<uint64_t> c) {
   Constants k;
   k.assign(c.begin(), c.end());
@@ -95,12 +104,7 @@ TEST(AnalyzeScanner, SyscallNumbersFromDataFlow) {
   ASSERT_FALSE(exe.empty());
   auto s = summarize_object(exe);
   ASSERT_TRUE(s.ok()) << s.error().str();
-  auto number = [&](const char* name) {
-    const Function* f = find(*s, name);
-    EXPECT_NE(f, nullptr) << name;
-    EXPECT_EQ(f ? f->syscalls.size() : 0, 1u) << name;
-    return f && f->syscalls.size() == 1 ? f->syscalls[0].number : Value{};
-  };
+  auto number = [&](const char* name) { return only_syscall_number(*s, name); };
   EXPECT_EQ(number("fixed"), constants({39}));
   EXPECT_EQ(number("two_paths"), constants({24, 39}));
   EXPECT_EQ(number("raw"), argument(0));
@@ -337,12 +341,7 @@ TEST(AnalyzeScanner, LocalCallClobbersOnlyWhatTheCalleeWrites) {
   ASSERT_FALSE(exe.empty());
   auto s = summarize_object(exe);
   ASSERT_TRUE(s.ok()) << s.error().str();
-  auto number = [&](const char* name) {
-    const Function* f = find(*s, name);
-    EXPECT_NE(f, nullptr) << name;
-    EXPECT_EQ(f ? f->syscalls.size() : 0, 1u) << name;
-    return f && f->syscalls.size() == 1 ? f->syscalls[0].number : Value{};
-  };
+  auto number = [&](const char* name) { return only_syscall_number(*s, name); };
   EXPECT_EQ(number("keeps"), constants({202}));     // quiet and leaf_r8 leave r9 alone
   EXPECT_EQ(number("loses"), Value{});              // noisy tail-jumps to a writer of r9
   EXPECT_EQ(number("survives"), constants({202}));  // dies does not return
