@@ -132,7 +132,7 @@ std::string access_words(uint32_t access) {
   add(plan::kPathWrite, "write");
   add(plan::kPathCreate, "create");
   add(plan::kPathExec, "exec");
-  return out.empty() ? "looked-at" : out;  // stat, access, readlink: no right needed
+  return out;
 }
 
 // The Recording as JSON, for tests and for debugging the recorder.

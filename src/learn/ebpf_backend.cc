@@ -94,9 +94,17 @@ Result<Recording> record_with_ebpf(const RecordRequest& request) {
   };
   hooks.watched.push_back(
       {epoll.get(), [&]() -> Status { return session ? session->consume() : ok_status(); }});
+  // Events wake nobody (a wake-up per event cost tar a context switch per
+  // opened file): they are read at each tick, and the kernel side wakes us
+  // early only when the ring buffer is half full.
+  Status tick_status = ok_status();
+  hooks.on_tick = [&] {
+    if (session && tick_status) tick_status = session->consume();
+  };
   if (auto r = run_watched(request, hooks, recording); !r)
     return std::move(r).context("learn (ebpf)").error();
   if (!session) return make_error(ErrorKind::kSystem, "learn (ebpf): the program started untraced");
+  if (!tick_status) return std::move(tick_status).context("learn (ebpf)").error();
   EbpfSession& s = *session;
   // What the tree sent after the launcher's last look.
   if (auto r = s.consume(); !r) return std::move(r).context("learn (ebpf)").error();
@@ -105,6 +113,9 @@ Result<Recording> record_with_ebpf(const RecordRequest& request) {
   if (!counts) return std::move(counts).context("learn (ebpf)").error();
   for (int nr = 0; nr < kEbpfMaxSyscalls; ++nr)
     if ((*counts)[nr] > 0) recorder.count(nr, (*counts)[nr]);
+  auto values = s.values();
+  if (!values) return std::move(values).context("learn (ebpf)").error();
+  for (const auto& v : *values) recorder.value(v.nr, v.arg, v.value);
 
   auto losses = s.losses();
   if (!losses) return std::move(losses).context("learn (ebpf)").error();
@@ -119,6 +130,9 @@ Result<Recording> record_with_ebpf(const RecordRequest& request) {
     recording.lost.push_back(
         plural(losses->retry_full, "call's arguments", "calls' arguments") +
         ": not in memory at the call and no room to read them at its return (counted, not seen)");
+  if (losses->values_full)
+    recording.lost.push_back(plural(losses->values_full, "argument value", "argument values") +
+                             ": the values map was full (the calls were counted)");
   if (losses->untracked)
     recording.lost.push_back(plural(losses->untracked, "thread", "threads") +
                              ": could not be followed (the tracked-thread map was full); their "

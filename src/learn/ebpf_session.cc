@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
@@ -167,16 +168,24 @@ Result<std::unique_ptr<EbpfSession>> EbpfSession::open(EventSink sink, const Spe
   auto events_fd = map_fd("events");
   for (auto* r : {&specs_fd, &tracked_fd, &counts_fd, &losses_fd, &events_fd})
     if (!*r) return r->error();
+  auto values_fd = map_fd("values");
+  if (!values_fd) return values_fd.error();
+  s->values_fd_ = *values_fd;
   s->tracked_fd_ = *tracked_fd;
   s->counts_fd_ = *counts_fd;
   s->losses_fd_ = *losses_fd;
 
+  const int socket_nr = sys::syscall_number("socket", sys::native_arch()).value_or(-1);
   // The capture table lives once, in capture_spec; the kernel gets a copy.
   for (int nr = 0; nr < kEbpfMaxSyscalls; ++nr) {
     CaptureSpec c = spec_of(nr);
     if (!c.any()) continue;
     learn_spec k{};
-    k.capture = 1;
+    // An event when there is memory to copy; socket too, as the recorder
+    // needs its family and type per thread to tell the protocol of a bind
+    // or connect whose socket is closed by the time it reads the event.
+    k.capture = c.string_args || c.sockaddr_arg >= 0 || nr == socket_nr;
+    k.value_args = c.value_args;
     k.string_args = c.string_args;
     k.sockaddr_arg = c.sockaddr_arg;
     k.sockaddr_len_arg = c.sockaddr_len_arg;
@@ -313,7 +322,24 @@ Result<EbpfLosses> EbpfSession::losses() const {
   l.too_long = (*t)[LEARN_LOST_TOO_LONG];
   l.untracked = (*t)[LEARN_LOST_UNTRACKED];
   l.retry_full = (*t)[LEARN_LOST_RETRY];
+  l.values_full = (*t)[LEARN_LOST_VALUES];
   return l;
+}
+
+Result<std::vector<ArgumentValue>> EbpfSession::values() const {
+  std::vector<ArgumentValue> out;
+  learn_value_key key{}, next{};
+  const learn_value_key* prev = nullptr;
+  while (bpf_map_get_next_key(values_fd_, prev, &next) == 0) {
+    out.push_back({next.nr, static_cast<int>(next.arg), next.value});
+    key = next;
+    prev = &key;
+  }
+  if (errno != ENOENT) return sys_error("read the values map", errno);
+  // The map's order is its hash's: sorted, so the kept values do not depend
+  // on it when an argument has more than the recorder keeps.
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace least::learn

@@ -32,6 +32,15 @@ struct EbpfLosses {
   uint64_t too_long = 0;          // an event's paths did not fit in 16 KiB
   uint64_t untracked = 0;         // threads that could not be followed
   uint64_t retry_full = 0;        // non-resident strings that could not be read again
+  uint64_t values_full = 0;       // argument values that did not fit in the values map
+};
+
+// An argument value seen in a call that sent no event.
+struct ArgumentValue {
+  int nr = -1;
+  int arg = 0;
+  uint64_t value = 0;
+  auto operator<=>(const ArgumentValue&) const = default;
 };
 
 // For a path argument of syscall nr, which argument is its directory
@@ -65,6 +74,9 @@ class EbpfSession {
   // as events (summed over CPUs). Call after a last consume().
   Result<std::array<uint64_t, kEbpfMaxSyscalls>> counts() const;
   Result<EbpfLosses> losses() const;
+  // The argument values (capture_spec's value_args) of the calls that were
+  // counted in the kernel rather than sent as events, each once, sorted.
+  Result<std::vector<ArgumentValue>> values() const;
 
  private:
   struct ObjectCloser {
@@ -85,7 +97,7 @@ class EbpfSession {
   std::vector<std::unique_ptr<bpf_link, LinkCloser>> links_;
   std::unique_ptr<ring_buffer, RingCloser> ring_;
   std::array<uint8_t, kEbpfMaxSyscalls> string_args_{};  // from spec_of, to tell paths apart
-  int tracked_fd_ = -1, counts_fd_ = -1, losses_fd_ = -1;
+  int tracked_fd_ = -1, counts_fd_ = -1, losses_fd_ = -1, values_fd_ = -1;
   std::string sample_error_;  // a malformed event, reported by consume()
 };
 

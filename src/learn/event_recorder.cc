@@ -125,18 +125,20 @@ void EventRecorder::count(int nr, uint64_t n) {
   use_of(nr).count += n;
 }
 
+void EventRecorder::value(int nr, int arg, uint64_t value) {
+  auto& seen = use_of(nr).values[static_cast<uint8_t>(arg)];
+  if (seen.size() < kMaxValuesPerArgument || seen.count(value))
+    seen.insert(value);
+  else
+    ++values_dropped_;
+}
+
 void EventRecorder::record(const SyscallEvent& event) {
   SyscallUse& use = use_of(event.nr);
   ++use.count;
   const CaptureSpec spec = capture_spec(event.nr);
-  for (uint8_t i = 0; i < 6; ++i) {
-    if (!(spec.value_args & (1u << i))) continue;
-    auto& seen = use.values[i];
-    if (seen.size() < kMaxValuesPerArgument || seen.count(event.args[i]))
-      seen.insert(event.args[i]);
-    else
-      ++values_dropped_;
-  }
+  for (uint8_t i = 0; i < 6; ++i)
+    if (spec.value_args & (1u << i)) value(event.nr, i, event.args[i]);
   if (path_operands(event.nr).any()) {
     record_path(event, 0);
     if (path_operands(event.nr).second.path >= 0) record_path(event, 1);
@@ -176,6 +178,7 @@ void EventRecorder::record_path(const SyscallEvent& event, int which) {
     std::memcpy(&flags, how->data(), sizeof flags);
     access = access_from_open_flags(flags);
   }
+  if (!access) return;  // O_PATH: looked at, no right needed (see capture_spec)
   const int dirfd = op.dirfd >= 0 ? static_cast<int>(event.args[op.dirfd]) : AT_FDCWD;
   std::optional<std::string> path;
   if (text->empty()) {

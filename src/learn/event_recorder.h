@@ -50,6 +50,9 @@ class EventRecorder {
   void record(const SyscallEvent& event);
   // Counts `n` calls of `nr` whose details are not needed.
   void count(int nr, uint64_t n);
+  // Records that argument `arg` of `nr` was seen with `value` (a backend
+  // that aggregates values itself; record() does this for its events).
+  void value(int nr, int arg, uint64_t value);
   // Adds the losses counted so far to Recording::lost (once, at the end).
   void finish();
 

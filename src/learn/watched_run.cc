@@ -77,7 +77,10 @@ Status run_watched(const RecordRequest& request, const WatchHooks& hooks, Record
     return hooks.on_started ? hooks.on_started(sandbox) : ok_status();
   };
   launch.tick = std::chrono::duration_cast<std::chrono::milliseconds>(kSampleEvery);
-  launch.on_tick = [&] { sampler.sample(); };
+  launch.on_tick = [&] {
+    sampler.sample();
+    if (hooks.on_tick) hooks.on_tick();
+  };
   // The first Ctrl-C is the program's (the terminal sent it to the whole
   // group; one sent with kill is passed on by the launcher); a second one
   // ends the tree, for programs that trap SIGINT or hang.

@@ -24,6 +24,8 @@ struct WatchHooks {
   std::function<std::unique_ptr<enforce::NotificationHandler>(UniqueFd listener)> make_handler;
   std::function<Status(pid_t)> on_started;  // before the program's first instruction
   std::vector<enforce::LaunchRequest::WatchedFd> watched;
+  // Every tick while the program runs (20 ms), after the peaks are sampled.
+  std::function<void()> on_tick;
 };
 
 // Runs request.command with the hooks. The first Ctrl-C reaches the program

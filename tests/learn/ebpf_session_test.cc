@@ -42,6 +42,9 @@ CaptureSpec test_spec(int nr) {
       c.sockaddr_arg = 1;
       c.sockaddr_len_arg = 2;
       break;
+    case SYS_fcntl:
+      c.value_args = 1 << 1;  // no memory to copy: values kept in the kernel
+      break;
     case SYS_symlink:
       c.string_args = 0b11;
       break;
@@ -58,6 +61,7 @@ struct Traced {
   std::vector<SyscallEvent> events;
   std::array<uint64_t, kEbpfMaxSyscalls> counts{};
   EbpfLosses losses;
+  std::vector<ArgumentValue> values;
   int status = -1;
 };
 
@@ -109,6 +113,9 @@ Traced trace(const std::vector<std::string>& argv, const std::string& cwd) {
   auto losses = (*session)->losses();
   EXPECT_TRUE(losses.ok());
   if (losses) t.losses = *losses;
+  auto values = (*session)->values();
+  EXPECT_TRUE(values.ok());
+  if (values) t.values = *values;
   return t;
 }
 
@@ -202,6 +209,23 @@ t = threading.Thread(target=work); t.start(); t.join()
     bound |= in.sin_family == AF_INET && in.sin_addr.s_addr == htonl(INADDR_LOOPBACK);
   }
   EXPECT_TRUE(bound);
+}
+
+TEST_F(EbpfSessionTest, ValuesOfCallsWithoutMemoryAreKeptInTheKernelOnce) {
+  // F_GETFD (1) three times, F_GETFL (3) once: no event, each value once.
+  Traced t =
+      trace({"python3", "-c", "import fcntl\nfor c in (1, 1, 3, 1): fcntl.fcntl(0, c)"}, dir_);
+  ASSERT_TRUE(WIFEXITED(t.status) && WEXITSTATUS(t.status) == 0) << t.status;
+  for (const auto& e : t.events) EXPECT_NE(e.nr, SYS_fcntl) << "fcntl sent an event";
+  std::set<uint64_t> cmds;
+  for (const auto& v : t.values) {
+    EXPECT_EQ(v.nr, SYS_fcntl) << "only fcntl has value arguments here";
+    EXPECT_EQ(v.arg, 1);
+    EXPECT_TRUE(cmds.insert(v.value).second) << "value " << v.value << " kept twice";
+  }
+  EXPECT_TRUE(cmds.count(1) && cmds.count(3));
+  EXPECT_GE(t.counts[SYS_fcntl], 4u);
+  EXPECT_EQ(t.losses.values_full, 0u);
 }
 
 TEST_F(EbpfSessionTest, SymlinkTargetsStayAsWritten) {

@@ -68,6 +68,7 @@ struct task_struct {
 #define NR_EXECVEAT 322
 #define MAX_DEPTH 48 /* directory levels resolved; deeper is left to user space */
 #define MAX_NAME 256 /* NAME_MAX + 1 */
+#define RINGBUF_SIZE (4 << 20)
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -94,6 +95,17 @@ struct {
   __type(value, __u64);
 } counts SEC(".maps");
 
+/* The argument values seen of calls that send no event (fcntl, mmap,
+ * newfstatat...): kept here once each, read by user space at the end, so
+ * that the commonest calls cost a lookup instead of an event. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, LEARN_MAX_VALUES);
+  __type(key, struct learn_value_key);
+  __type(value, __u8);
+} values SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, LEARN_LOST_COUNT);
@@ -105,7 +117,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   /* 4 MiB: ~30000 path events in flight while user space drains them;
      a bigger buffer costs its allocation at every start. */
-  __uint(max_entries, 4 << 20);
+  __uint(max_entries, RINGBUF_SIZE);
 } events SEC(".maps");
 
 /* An event is built here, then copied into the ring buffer at its size. */
@@ -151,6 +163,23 @@ static __always_inline void add_count(__s32 nr) {
   __u32 key = (__u32)nr;
   __u64* n = bpf_map_lookup_elem(&counts, &key);
   if (n) *n += 1;
+}
+
+static __always_inline void add_value(__s32 nr, __u32 arg, __u64 value) {
+  struct learn_value_key k = {.nr = nr, .arg = arg, .value = value};
+  if (bpf_map_lookup_elem(&values, &k)) return;
+  __u8 one = 1;
+  long err = bpf_map_update_elem(&values, &k, &one, BPF_NOEXIST);
+  if (err != 0 && err != -17 /* EEXIST: another CPU was first */) add_loss(LEARN_LOST_VALUES);
+}
+
+static __always_inline void add_values(__s32 nr, __u8 mask, struct pt_regs* regs) {
+  if (mask & 1) add_value(nr, 0, regs->di);
+  if (mask & 2) add_value(nr, 1, regs->si);
+  if (mask & 4) add_value(nr, 2, regs->dx);
+  if (mask & 8) add_value(nr, 3, regs->r10);
+  if (mask & 16) add_value(nr, 4, regs->r8);
+  if (mask & 32) add_value(nr, 5, regs->r9);
 }
 
 static __always_inline struct scratch* scratch(void) {
@@ -350,7 +379,12 @@ static __always_inline int capture(__u32 tid, __s32 nr, const __u64 args[6],
     add_loss(LEARN_LOST_TOO_LONG);
     return 0;
   }
-  if (bpf_ringbuf_output(&events, s, size, 0) != 0) {
+  /* No wake-up per event: user space reads at its 20 ms tick, and is woken
+   * early only when half the buffer is taken. */
+  __u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_SIZE / 2
+                    ? BPF_RB_FORCE_WAKEUP
+                    : BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_output(&events, s, size, flags) != 0) {
     add_loss(LEARN_LOST_RINGBUF);
     return 0;
   }
@@ -373,6 +407,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
   __u32 key = (__u32)nr;
   const struct learn_spec* spec = bpf_map_lookup_elem(&specs, &key);
   if (!spec || !spec->capture) {
+    if (spec && spec->value_args) add_values(nr, spec->value_args, regs);
     add_count(nr);
     return 0;
   }

@@ -21,13 +21,22 @@
 /* What to copy for one syscall (from capture_spec), and for each path
  * argument which argument is its directory descriptor (-1: the cwd). */
 struct learn_spec {
-  __u8 capture; /* capture_spec(nr).any(): send an event */
+  __u8 capture; /* paths or a sockaddr to copy: send an event */
   __u8 string_args;
   __s8 sockaddr_arg;
   __s8 sockaddr_len_arg;
   __s8 dirfd_arg[6];
-  __u8 pad[6];
+  __u8 value_args; /* bit i: argument i's value matters (kept in `values`) */
+  __u8 pad[5];
 };
+
+/* A value an argument was seen with, for calls that send no event. */
+struct learn_value_key {
+  __s32 nr;
+  __u32 arg;
+  __u64 value;
+};
+#define LEARN_MAX_VALUES 16384
 
 /* One event: this header, then for each argument i in order dir_len[i]
  * bytes of the directory a relative path was resolved against (components
@@ -54,7 +63,8 @@ enum learn_loss {
   LEARN_LOST_TOO_LONG = 1,  /* an event's data did not fit in the scratch area */
   LEARN_LOST_UNTRACKED = 2, /* a new thread could not be added to the tracked map */
   LEARN_LOST_RETRY = 3,     /* no room to retry a read at the syscall's exit */
-  LEARN_LOST_COUNT = 4,
+  LEARN_LOST_VALUES = 4,    /* an argument value did not fit in the values map */
+  LEARN_LOST_COUNT = 5,
 };
 
 #endif
