@@ -114,6 +114,9 @@ class Scanner {
   void discover();
   void local_effects();
   void decode(uint64_t begin, uint64_t end, Code& out);
+  // Decodes and lowers the instruction at `a` (`bytes` are its bytes, `left`
+  // how many may be read); false when the bytes do not decode.
+  bool lower(uint64_t a, const uint8_t* bytes, uint64_t left, Insn& x);
   bool decode_at(uint64_t a, ZydisDecodedInstruction& ins, ZydisDecodedOperand* ops);
   std::optional<uint64_t> word_at(uint64_t a) const;
   std::optional<SlotTarget> callee_of(const Insn& x, uint64_t begin, uint64_t end);
@@ -140,6 +143,12 @@ class Scanner {
   std::vector<uint64_t> sorted_;   // the final starts, once all are known
   std::vector<uint64_t> pending_;  // direct targets found that are not starts yet
   std::map<uint64_t, Code> code_;  // start → its decoded code
+  // Every instruction decoded so far, by address: functions overlap and are
+  // decoded again when a start splits them or their code runs on, and Zydis
+  // was most of a cold analysis. Per executable section (exec_), per byte:
+  // 0, or 1 + the index of the instruction starting there in `lowered_`.
+  std::vector<std::vector<uint32_t>> lowered_at_;
+  std::vector<Insn> lowered_;
   // Code::returns and Code::writes by start, for the lookups of the flow.
   struct Effect {
     uint64_t start;
@@ -320,139 +329,155 @@ void Scanner::decode(uint64_t begin, uint64_t end, Code& code) {
   code.insns.clear();
   code.undecodable.clear();
   std::vector<Insn>& out = code.insns;
-  const ElfSection* s = code_section(begin);
-  if (!s) return;
+  auto si = std::find_if(exec_.begin(), exec_.end(), [&](auto* s) { return s->contains(begin); });
+  if (si == exec_.end()) return;
+  const ElfSection* s = *si;
+  std::vector<uint32_t>& at = lowered_at_[static_cast<size_t>(si - exec_.begin())];
+  if (at.empty()) at.assign(s->size, 0);
   const uint8_t* base = s->data + (begin - s->addr);
-  const bool exec_type = elf_.type() == ET_EXEC;
-  ZydisDecodedInstruction ins;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   for (uint64_t a = begin; a < end;) {
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, base + (a - begin), end - a, &ins, ops))) {
+    // An instruction decoded before is the same here when it fits before
+    // `end` (one that does not fit fails to decode, as Zydis would).
+    if (uint32_t k = at[a - s->addr]; k && a + lowered_[k - 1].length <= end) {
+      out.push_back(lowered_[k - 1]);
+      a += lowered_[k - 1].length;
+      continue;
+    }
+    Insn x;
+    if (!lower(a, base + (a - begin), end - a, x)) {
       code.undecodable.push_back(a);
       ++a;
       continue;
     }
-    Insn x;
-    x.address = a;
-    x.length = ins.length;
-    for (uint8_t i = 0; i < ins.operand_count; ++i) {
-      const ZydisDecodedOperand& op = ops[i];
-      if (op.type == ZYDIS_OPERAND_TYPE_REGISTER &&
-          (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
-        if (uint8_t g = gpr_index(op.reg.value); g != kNoGpr) x.clobber |= uint16_t(1u << g);
-      } else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
-        if (op.mem.base == ZYDIS_REGISTER_RIP) {
-          ZyanU64 abs = 0;
-          if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &op, a, &abs))) x.memory = abs;
-        } else if (exec_type && op.mem.base == ZYDIS_REGISTER_NONE &&
-                   op.mem.index == ZYDIS_REGISTER_NONE && op.mem.disp.has_displacement &&
-                   op.mem.segment != ZYDIS_REGISTER_FS && op.mem.segment != ZYDIS_REGISTER_GS) {
-          x.memory = static_cast<uint64_t>(op.mem.disp.value);
-        }
-        if (op.mem.index != ZYDIS_REGISTER_NONE && (op.mem.scale == 4 || op.mem.scale == 8) &&
-            op.mem.type == ZYDIS_MEMOP_TYPE_MEM)
-          x.scaled_load = true;
-        if (op.mem.type == ZYDIS_MEMOP_TYPE_AGEN) x.lea = true;
-      } else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !op.imm.is_relative &&
-                 op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT) {
-        x.has_immediate = true;
-        x.immediate = op.imm.value.u;
-      }
-    }
-    auto branch_target = [&]() -> std::optional<uint64_t> {
-      ZyanU64 t = 0;
-      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
-          ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[0], a, &t)))
-        return t;
-      return std::nullopt;
-    };
-    auto memory_slot = [&]() {
-      return ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && x.memory &&
-             ops[0].mem.index == ZYDIS_REGISTER_NONE;
-    };
-    const auto cat = ins.meta.category;
-    switch (ins.mnemonic) {
-      case ZYDIS_MNEMONIC_CALL:
-        x.clobber |= kCallClobber | gpr_bit(Gpr::rsp);
-        if (auto t = branch_target())
-          x.kind = InsnKind::call, x.target = *t;
-        else
-          x.kind = memory_slot() ? InsnKind::call_memory : InsnKind::call_indirect;
-        break;
-      case ZYDIS_MNEMONIC_JMP:
-        if (auto t = branch_target())
-          x.kind = InsnKind::jmp, x.target = *t;
-        else
-          x.kind = memory_slot() ? InsnKind::jmp_memory : InsnKind::jmp_indirect;
-        x.notrack = ins.attributes & ZYDIS_ATTRIB_HAS_NOTRACK;
-        break;
-      case ZYDIS_MNEMONIC_SYSCALL:
-        // The kernel's result and the return address and flags it keeps.
-        x.clobber |= gpr_bit(Gpr::rax) | gpr_bit(Gpr::rcx) | gpr_bit(Gpr::r11);
-        x.kind = InsnKind::syscall;
-        break;
-      case ZYDIS_MNEMONIC_SYSENTER:
-        x.clobber |= kCallClobber;
-        x.kind = InsnKind::legacy_syscall;
-        break;
-      case ZYDIS_MNEMONIC_INT:
-        if (x.immediate == 0x80) x.clobber |= gpr_bit(Gpr::rax), x.kind = InsnKind::legacy_syscall;
-        break;
-      case ZYDIS_MNEMONIC_HLT:
-      case ZYDIS_MNEMONIC_UD0:
-      case ZYDIS_MNEMONIC_UD1:
-      case ZYDIS_MNEMONIC_UD2:
-      case ZYDIS_MNEMONIC_INT3:
-      case ZYDIS_MNEMONIC_IRETQ:
-      case ZYDIS_MNEMONIC_SYSRET:
-        x.kind = InsnKind::stop;
-        break;
-      case ZYDIS_MNEMONIC_MOV:
-        if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            (ops[0].size == 64 || ops[0].size == 32) && gpr_index(ops[0].reg.value) != kNoGpr) {
-          const bool wide = ops[0].size == 64;
-          if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-            x.def_kind = DefKind::constant;
-            x.value = wide ? ops[1].imm.value.u : (ops[1].imm.value.u & 0xffffffffu);
-          } else if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].size == ops[0].size &&
-                     gpr_index(ops[1].reg.value) != kNoGpr) {
-            x.def_kind = wide ? DefKind::copy64 : DefKind::copy32;
-            x.src = gpr_index(ops[1].reg.value);
-          }
-          x.def = gpr_index(ops[0].reg.value);
-        }
-        break;
-      case ZYDIS_MNEMONIC_LEA:
-        if ((ops[0].size == 64 || ops[0].size == 32) && ops[1].mem.base == ZYDIS_REGISTER_RIP &&
-            x.memory) {
-          x.def_kind = DefKind::constant;
-          x.value = ops[0].size == 64 ? x.memory : (x.memory & 0xffffffffu);
-          x.def = gpr_index(ops[0].reg.value);
-        }
-        break;
-      case ZYDIS_MNEMONIC_XOR:
-      case ZYDIS_MNEMONIC_SUB:
-        if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ops[1].reg.value &&
-            (ops[0].size == 64 || ops[0].size == 32) && gpr_index(ops[0].reg.value) != kNoGpr) {
-          x.def_kind = DefKind::constant;
-          x.value = 0;
-          x.def = gpr_index(ops[0].reg.value);
-        }
-        break;
-      default:
-        if (cat == ZYDIS_CATEGORY_COND_BR) {
-          if (auto t = branch_target()) x.kind = InsnKind::jcc, x.target = *t;
-        } else if (cat == ZYDIS_CATEGORY_RET) {
-          x.kind = InsnKind::ret;
-        }
-    }
-    if (x.def_kind == DefKind::none) x.def = 0;
-    // A jmp through memory that is not an import slot is an indirect jmp.
-    if (x.kind == InsnKind::jmp_memory && !slot_target(x.memory)) x.kind = InsnKind::jmp_indirect;
+    lowered_.push_back(x);
+    at[a - s->addr] = static_cast<uint32_t>(lowered_.size());
     out.push_back(x);
-    a += ins.length;
+    a += x.length;
   }
+}
+
+bool Scanner::lower(uint64_t a, const uint8_t* bytes, uint64_t left, Insn& x) {
+  const bool exec_type = elf_.type() == ET_EXEC;
+  ZydisDecodedInstruction ins;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes, left, &ins, ops))) return false;
+  x.address = a;
+  x.length = ins.length;
+  for (uint8_t i = 0; i < ins.operand_count; ++i) {
+    const ZydisDecodedOperand& op = ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
+      if (uint8_t g = gpr_index(op.reg.value); g != kNoGpr) x.clobber |= uint16_t(1u << g);
+    } else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+      if (op.mem.base == ZYDIS_REGISTER_RIP) {
+        ZyanU64 abs = 0;
+        if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &op, a, &abs))) x.memory = abs;
+      } else if (exec_type && op.mem.base == ZYDIS_REGISTER_NONE &&
+                 op.mem.index == ZYDIS_REGISTER_NONE && op.mem.disp.has_displacement &&
+                 op.mem.segment != ZYDIS_REGISTER_FS && op.mem.segment != ZYDIS_REGISTER_GS) {
+        x.memory = static_cast<uint64_t>(op.mem.disp.value);
+      }
+      if (op.mem.index != ZYDIS_REGISTER_NONE && (op.mem.scale == 4 || op.mem.scale == 8) &&
+          op.mem.type == ZYDIS_MEMOP_TYPE_MEM)
+        x.scaled_load = true;
+      if (op.mem.type == ZYDIS_MEMOP_TYPE_AGEN) x.lea = true;
+    } else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !op.imm.is_relative &&
+               op.visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT) {
+      x.has_immediate = true;
+      x.immediate = op.imm.value.u;
+    }
+  }
+  auto branch_target = [&]() -> std::optional<uint64_t> {
+    ZyanU64 t = 0;
+    if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+        ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[0], a, &t)))
+      return t;
+    return std::nullopt;
+  };
+  auto memory_slot = [&]() {
+    return ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && x.memory &&
+           ops[0].mem.index == ZYDIS_REGISTER_NONE;
+  };
+  const auto cat = ins.meta.category;
+  switch (ins.mnemonic) {
+    case ZYDIS_MNEMONIC_CALL:
+      x.clobber |= kCallClobber | gpr_bit(Gpr::rsp);
+      if (auto t = branch_target())
+        x.kind = InsnKind::call, x.target = *t;
+      else
+        x.kind = memory_slot() ? InsnKind::call_memory : InsnKind::call_indirect;
+      break;
+    case ZYDIS_MNEMONIC_JMP:
+      if (auto t = branch_target())
+        x.kind = InsnKind::jmp, x.target = *t;
+      else
+        x.kind = memory_slot() ? InsnKind::jmp_memory : InsnKind::jmp_indirect;
+      x.notrack = ins.attributes & ZYDIS_ATTRIB_HAS_NOTRACK;
+      break;
+    case ZYDIS_MNEMONIC_SYSCALL:
+      // The kernel's result and the return address and flags it keeps.
+      x.clobber |= gpr_bit(Gpr::rax) | gpr_bit(Gpr::rcx) | gpr_bit(Gpr::r11);
+      x.kind = InsnKind::syscall;
+      break;
+    case ZYDIS_MNEMONIC_SYSENTER:
+      x.clobber |= kCallClobber;
+      x.kind = InsnKind::legacy_syscall;
+      break;
+    case ZYDIS_MNEMONIC_INT:
+      if (x.immediate == 0x80) x.clobber |= gpr_bit(Gpr::rax), x.kind = InsnKind::legacy_syscall;
+      break;
+    case ZYDIS_MNEMONIC_HLT:
+    case ZYDIS_MNEMONIC_UD0:
+    case ZYDIS_MNEMONIC_UD1:
+    case ZYDIS_MNEMONIC_UD2:
+    case ZYDIS_MNEMONIC_INT3:
+    case ZYDIS_MNEMONIC_IRETQ:
+    case ZYDIS_MNEMONIC_SYSRET:
+      x.kind = InsnKind::stop;
+      break;
+    case ZYDIS_MNEMONIC_MOV:
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[0].size == 64 || ops[0].size == 32) &&
+          gpr_index(ops[0].reg.value) != kNoGpr) {
+        const bool wide = ops[0].size == 64;
+        if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+          x.def_kind = DefKind::constant;
+          x.value = wide ? ops[1].imm.value.u : (ops[1].imm.value.u & 0xffffffffu);
+        } else if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].size == ops[0].size &&
+                   gpr_index(ops[1].reg.value) != kNoGpr) {
+          x.def_kind = wide ? DefKind::copy64 : DefKind::copy32;
+          x.src = gpr_index(ops[1].reg.value);
+        }
+        x.def = gpr_index(ops[0].reg.value);
+      }
+      break;
+    case ZYDIS_MNEMONIC_LEA:
+      if ((ops[0].size == 64 || ops[0].size == 32) && ops[1].mem.base == ZYDIS_REGISTER_RIP &&
+          x.memory) {
+        x.def_kind = DefKind::constant;
+        x.value = ops[0].size == 64 ? x.memory : (x.memory & 0xffffffffu);
+        x.def = gpr_index(ops[0].reg.value);
+      }
+      break;
+    case ZYDIS_MNEMONIC_XOR:
+    case ZYDIS_MNEMONIC_SUB:
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+          ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ops[1].reg.value &&
+          (ops[0].size == 64 || ops[0].size == 32) && gpr_index(ops[0].reg.value) != kNoGpr) {
+        x.def_kind = DefKind::constant;
+        x.value = 0;
+        x.def = gpr_index(ops[0].reg.value);
+      }
+      break;
+    default:
+      if (cat == ZYDIS_CATEGORY_COND_BR) {
+        if (auto t = branch_target()) x.kind = InsnKind::jcc, x.target = *t;
+      } else if (cat == ZYDIS_CATEGORY_RET) {
+        x.kind = InsnKind::ret;
+      }
+  }
+  if (x.def_kind == DefKind::none) x.def = 0;
+  // A jmp through memory that is not an import slot is an indirect jmp.
+  if (x.kind == InsnKind::jmp_memory && !slot_target(x.memory)) x.kind = InsnKind::jmp_indirect;
+  return true;
 }
 
 void Scanner::add_string(const Value& v) {
@@ -1199,6 +1224,8 @@ void Scanner::analyze_all() {
     out_.notes.erase(out_.notes.begin() + static_cast<ptrdiff_t>(notes_before_analysis_),
                      out_.notes.end());
   }
+  lowered_ = {};
+  lowered_at_ = {};
   sorted_.reserve(starts_.size());
   for (auto& [a, s] : starts_) sorted_.push_back(a);
   out_.functions.reserve(done.size());
@@ -1260,6 +1287,12 @@ ObjectSummary Scanner::run() {
     if (!s.exec()) continue;
     (is_plt_name(s.name) ? plt_ : exec_).push_back(&s);
   }
+  lowered_at_.resize(exec_.size());
+  // Room for an instruction every 2 bytes: more than code has, so the table
+  // never moves; the pages are touched only as it fills.
+  uint64_t exec_bytes = 0;
+  for (const ElfSection* s : exec_) exec_bytes += s->size;
+  lowered_.reserve(exec_bytes / 2);
   for (const ElfRelocation& r : elf_.relocations()) reloc_at_.emplace(r.offset, &r);
   out_.build_id = elf_.build_id();
   out_.entry = elf_.entry();
