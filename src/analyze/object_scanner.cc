@@ -125,7 +125,9 @@ class Scanner {
                                                      const RegState& at_add,
                                                      const std::vector<Insn>& insns, uint64_t begin,
                                                      uint64_t end);
-  void analyze(uint64_t begin, Code& code, Function& f);
+  // The flow over one function: its summary in `f`, what it could not
+  // follow in `notes`.
+  void analyze(uint64_t begin, Code& code, Function& f, std::vector<std::string>& notes);
   void data_references();
   void add_string(const Value& v);
   void decode_failure(uint64_t at);
@@ -156,7 +158,7 @@ class Scanner {
     uint16_t writes;
   };
   std::vector<Effect> effects_;
-  size_t notes_before_analysis_ = 0;
+  std::vector<uint64_t> decoded_;  // the starts discover() decoded (again)
   std::map<std::string, std::pair<size_t, uint64_t>> decode_failures_;  // section → count, first
 };
 
@@ -721,11 +723,10 @@ std::optional<std::vector<uint64_t>> Scanner::table_targets(const TableJump& t,
   return out;
 }
 
-void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
+void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::string>& notes) {
   static thread_local std::vector<Insn> insns;
   static thread_local RegisterFlow flow;
   const uint64_t end = code.end;
-  for (uint64_t a : code.undecodable) decode_failure(a);
   insns = code.insns;  // kinds and clobbers change below; the code is kept
   if (insns.empty()) return;
 
@@ -889,7 +890,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
   auto direct = [&](uint64_t t) -> std::optional<SlotTarget> {
     if (in_plt(t)) {
       auto r = stub_target(t);
-      if (!r) out_.notes.push_back(fmt::format("call to {:#x} in a PLT without a known slot", t));
+      if (!r) notes.push_back(fmt::format("call to {:#x} in a PLT without a known slot", t));
       return r;
     }
     return SlotTarget{t, std::nullopt};
@@ -927,7 +928,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
       }
       case InsnKind::legacy_syscall:
         f.syscalls.push_back({x.address, Value{}, {}});
-        out_.notes.push_back(fmt::format(
+        notes.push_back(fmt::format(
             "{:#x}: int 0x80/sysenter (32-bit system call ABI), number unknown", x.address));
         break;
       case InsnKind::call:
@@ -949,7 +950,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f) {
     }
   });
   for (uint64_t a : flow.misaligned_targets())
-    out_.notes.push_back(fmt::format(
+    notes.push_back(fmt::format(
         "{:#x}: jump into the middle of an instruction, followed as the whole instruction", a));
 
   // Addresses formed: lea (and, in non-PIE code, immediates and absolute
@@ -1001,6 +1002,7 @@ void Scanner::discover() {
   take_pending();
   while (!work.empty()) {
     for (uint64_t a : work) {
+      decoded_.push_back(a);
       Code& code = code_[a];
       auto it = starts_.find(a);
       decode(a, end_of(it), code);
@@ -1203,27 +1205,62 @@ void Scanner::local_effects() {
 
 // Two phases: every function is found and decoded, and what each may write
 // is known, before the flow runs in any; a jump table's entry out of its
-// function that is not yet a start (rare) starts the phases again.
+// function that is not yet a start (rare) starts the phases again. Then only
+// the functions whose result may differ run the flow again: those decoded
+// again and those calling a function whose effect changed (or that is new):
+// python3.11 needs a second round, and its 71 000 functions the flow once.
 void Scanner::analyze_all() {
   std::map<uint64_t, Function> done;
+  std::map<uint64_t, std::vector<std::string>> notes;  // by function, from its flow
+  std::vector<Effect> before;
   for (;;) {
+    decoded_.clear();
     discover();
     local_effects();
-    done.clear();
+    // The starts whose effect a call sees differently now (sorted).
+    std::vector<uint64_t> changed;
+    auto b = before.begin();
+    for (const Effect& e : effects_) {
+      for (; b != before.end() && b->start < e.start; ++b) changed.push_back(b->start);
+      if (b != before.end() && b->start == e.start) {
+        if (b->returns != e.returns || b->writes != e.writes) changed.push_back(e.start);
+        ++b;
+      } else {
+        changed.push_back(e.start);
+      }
+    }
+    for (; b != before.end(); ++b) changed.push_back(b->start);
+    std::sort(decoded_.begin(), decoded_.end());
+    auto calls_changed = [&](const Code& code) {
+      for (const Insn& x : code.insns)
+        if (x.kind == InsnKind::call &&
+            std::binary_search(changed.begin(), changed.end(), x.target))
+          return true;
+      return false;
+    };
     for (auto& [a, code] : code_) {
+      if (done.contains(a) && !std::binary_search(decoded_.begin(), decoded_.end(), a) &&
+          !calls_changed(code))
+        continue;  // the same code and callees: the same result
       Function& f = done[a];
+      f = Function{};
       f.address = a;
       const Start& s = starts_.at(a);
       f.size = s.size;
       f.name = s.name;
-      analyze(a, code, f);
+      std::vector<std::string>& n = notes[a];
+      n.clear();
+      analyze(a, code, f, n);
     }
     std::erase_if(pending_, [&](uint64_t t) { return starts_.contains(t); });
     if (pending_.empty()) break;
-    decode_failures_.clear();
-    out_.notes.erase(out_.notes.begin() + static_cast<ptrdiff_t>(notes_before_analysis_),
-                     out_.notes.end());
+    before = effects_;
   }
+  // What the last round would have said, function by function.
+  for (auto& [a, code] : code_)
+    for (uint64_t u : code.undecodable) decode_failure(u);
+  for (auto& [a, n] : notes)
+    for (std::string& note : n) out_.notes.push_back(std::move(note));
   lowered_ = {};
   lowered_at_ = {};
   sorted_.reserve(starts_.size());
@@ -1328,7 +1365,6 @@ ObjectSummary Scanner::run() {
     if ((r.type == R_X86_64_RELATIVE || r.type == R_X86_64_IRELATIVE) &&
         !is_metadata_section(elf_.section_at(r.offset) ? elf_.section_at(r.offset)->name : ""))
       seed(static_cast<uint64_t>(r.addend));
-  notes_before_analysis_ = out_.notes.size();
   analyze_all();
   data_references();
 
