@@ -99,22 +99,24 @@ Result<Analysis> analyze_program(const std::string& program, const AnalyzeOption
   std::set<std::string> looked_up;  // constant dlsym names
   for (;;) {
     // Summarise what the closure gained (all of it, the first time): from
-    // the cache, else disassembled, the objects spread over the cores.
+    // the cache, else disassembled, the objects spread over the cores (a
+    // warm run decodes its summaries in parallel too).
     const size_t first = summaries.size(), count = closure->objects.size() - first;
     std::vector<std::optional<ObjectSummary>> got(count);
-    std::vector<size_t> misses;
-    for (size_t k = 0; k < count; ++k) {
-      const LoadedObject& o = closure->objects[first + k];
-      if (cache && !o.info.build_id.empty()) got[k] = cache->load(o.info.build_id);
-      if (!got[k]) misses.push_back(k);
-    }
     std::vector<std::optional<Result<ObjectSummary>>> scanned(count);
     auto path_of = [&](size_t k) {
       const LoadedObject& o = closure->objects[first + k];
       return o.real_path.empty() ? o.path : o.real_path;
     };
+    std::vector<size_t> all(count);
+    for (size_t k = 0; k < count; ++k) all[k] = k;
     scan_all(
-        misses, [&](size_t k) { scanned[k].emplace(summarize_object(path_of(k))); },
+        all,
+        [&](size_t k) {
+          const LoadedObject& o = closure->objects[first + k];
+          if (cache && !o.info.build_id.empty()) got[k] = cache->load(o.info.build_id);
+          if (!got[k]) scanned[k].emplace(summarize_object(path_of(k)));
+        },
         [&](size_t k) { return file_size(path_of(k)); });
     for (size_t k = 0; k < count; ++k) {
       const LoadedObject& o = closure->objects[first + k];
