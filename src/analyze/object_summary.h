@@ -12,20 +12,23 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <compare>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace least::analyze {
 
-// A few constants kept inline: there are millions of Values in a large
-// program's summaries, and a heap block for each made reading them from the
-// cache, and freeing them, the slowest part of a warm analysis.
+// The constants of a Value: one kept inline, more (at most 8) in a heap
+// block. There are millions of Values in a large program's summaries and
+// most hold none or one constant: eight inline made each Value 80 bytes, and
+// the pages they filled were most of a warm analysis' time (half of it in
+// the kernel, faulting them in).
 class Constants {
  public:
   static constexpr size_t kCapacity = 8;
@@ -33,12 +36,43 @@ class Constants {
   Constants(std::initializer_list<uint64_t> list) {
     for (uint64_t c : list) push_back(c);
   }
+  Constants(const Constants& o) { assign(o.begin(), o.end()); }
+  Constants(Constants&& o) noexcept
+      : many_(std::move(o.many_)), one_(o.one_), n_(std::exchange(o.n_, uint8_t{0})) {}
+  Constants& operator=(const Constants& o) {
+    if (this != &o) assign(o.begin(), o.end());
+    return *this;
+  }
+  Constants& operator=(Constants&& o) noexcept {
+    many_ = std::move(o.many_);
+    one_ = o.one_;
+    n_ = std::exchange(o.n_, uint8_t{0});
+    return *this;
+  }
+  ~Constants() = default;
   // Beyond kCapacity values are dropped: the data flow makes such a value
   // unknown before it gets here.
   void push_back(uint64_t c) {
-    if (n_ < kCapacity) v_[n_++] = c;
+    if (n_ >= kCapacity) return;
+    if (n_ == 0) {
+      one_ = c;
+    } else {
+      if (n_ == 1) spill();
+      many_[n_] = c;
+    }
+    ++n_;
   }
-  void resize(size_t n) { n_ = static_cast<uint8_t>(n < kCapacity ? n : kCapacity); }
+  void resize(size_t n) {
+    const uint8_t to = static_cast<uint8_t>(n < kCapacity ? n : kCapacity);
+    if (to > 1 && n_ <= 1) spill();
+    if (to > 1)
+      for (uint8_t k = n_; k < to; ++k) many_[k] = 0;
+    else if (to == 1 && n_ > 1)
+      one_ = many_[0];
+    else if (to == 1 && n_ == 0)
+      one_ = 0;
+    n_ = to;
+  }
   template <class It>
   void assign(It first, It last) {
     n_ = 0;
@@ -46,11 +80,11 @@ class Constants {
   }
   size_t size() const { return n_; }
   bool empty() const { return n_ == 0; }
-  uint64_t operator[](size_t i) const { return v_[i]; }
-  const uint64_t* begin() const { return v_.data(); }
-  const uint64_t* end() const { return v_.data() + n_; }
-  uint64_t* begin() { return v_.data(); }
-  uint64_t* end() { return v_.data() + n_; }
+  uint64_t operator[](size_t i) const { return begin()[i]; }
+  const uint64_t* begin() const { return n_ <= 1 ? &one_ : many_.get(); }
+  const uint64_t* end() const { return begin() + n_; }
+  uint64_t* begin() { return n_ <= 1 ? &one_ : many_.get(); }
+  uint64_t* end() { return begin() + n_; }
   friend bool operator==(const Constants& a, const Constants& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
   }
@@ -59,7 +93,13 @@ class Constants {
   }
 
  private:
-  std::array<uint64_t, kCapacity> v_{};
+  // From one inline constant to the heap block (kept once allocated).
+  void spill() {
+    if (!many_) many_ = std::make_unique_for_overwrite<uint64_t[]>(kCapacity);
+    many_[0] = one_;
+  }
+  std::unique_ptr<uint64_t[]> many_;  // when n_ > 1
+  uint64_t one_ = 0;                  // when n_ == 1
   uint8_t n_ = 0;
 };
 
