@@ -5,9 +5,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -43,11 +46,41 @@ bool is_metadata_section(std::string_view n) {
          n.starts_with(".relr") || n == ".got" || n == ".got.plt";
 }
 
+// Runs fn(0) .. fn(n - 1) on every core, in chunks, in any order.
+template <class Fn>
+void parallel_for(size_t n, const Fn& fn) {
+  constexpr size_t kChunk = 64;
+  const size_t chunks = (n + kChunk - 1) / kChunk;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t c; (c = next.fetch_add(1)) < chunks;)
+      for (size_t k = c * kChunk; k < std::min(n, (c + 1) * kChunk); ++k) fn(k);
+  };
+  const size_t threads =
+      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), chunks);
+  std::vector<std::jthread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+}
+
 // Where a GOT slot (or a PLT stub through its slot) leads.
 struct SlotTarget {
   std::optional<uint64_t> local;
   std::optional<uint32_t> import;
 };
+
+// What the flow of one function yields besides its Function, kept apart so
+// that functions can run on several threads and be merged in address order,
+// exactly as one thread would have written them.
+struct FlowOutput {
+  std::vector<std::string> notes;
+  std::vector<uint64_t> pending;  // call targets that are not starts yet
+  std::vector<uint64_t> strings;  // constant arguments that may be strings
+  // Dynamic symbols used as imports that were not imports yet, in the order
+  // first used: their provisional index is kProvisional + symbol.
+  std::vector<uint32_t> new_imports;
+};
+constexpr uint32_t kProvisional = 0x80000000u;
 
 class Scanner {
  public:
@@ -80,8 +113,11 @@ class Scanner {
   std::optional<uint64_t> containing_start(uint64_t a) const;
   void seed(uint64_t a, uint64_t size = 0, const std::string& name = {});
   uint32_t import_of(const ElfSymbol& s);
-  std::optional<SlotTarget> slot_target(uint64_t slot);
-  std::optional<SlotTarget> stub_target(uint64_t stub);
+  // With `flow` (the flow of one function, maybe on another thread) an import
+  // not made yet gets a provisional index, made in analyze_all's merge.
+  uint32_t import_in(uint32_t symbol, FlowOutput* flow);
+  std::optional<SlotTarget> slot_target(uint64_t slot, FlowOutput* flow = nullptr);
+  std::optional<SlotTarget> stub_target(uint64_t stub, FlowOutput* flow = nullptr);
   // One function's decoded code (phase 1), reused by the flow (phase 2).
   struct Code {
     uint64_t end = 0;
@@ -127,9 +163,9 @@ class Scanner {
                                                      uint64_t end);
   // The flow over one function: its summary in `f`, what it could not
   // follow in `notes`.
-  void analyze(uint64_t begin, Code& code, Function& f, std::vector<std::string>& notes);
+  void analyze(uint64_t begin, Code& code, Function& f, FlowOutput& out);
   void data_references();
-  void add_string(const Value& v);
+  void add_string(uint64_t a);
   void decode_failure(uint64_t at);
 
   const ElfFile& elf_;
@@ -140,7 +176,9 @@ class Scanner {
   std::vector<const ElfSection*> got_;
   std::unordered_map<uint64_t, const ElfRelocation*> reloc_at_;
   std::map<Import, uint32_t> import_index_;
-  std::unordered_map<uint64_t, std::optional<SlotTarget>> stubs_;
+  // PLT stub → its GOT slot; shared by the threads of the flow.
+  std::unordered_map<uint64_t, std::optional<uint64_t>> stubs_;
+  std::mutex stubs_mutex_;
   std::map<uint64_t, Start> starts_;
   std::vector<uint64_t> sorted_;   // the final starts, once all are known
   std::vector<uint64_t> pending_;  // direct targets found that are not starts yet
@@ -218,9 +256,22 @@ uint32_t Scanner::import_of(const ElfSymbol& s) {
   return it->second;
 }
 
+uint32_t Scanner::import_in(uint32_t symbol, FlowOutput* flow) {
+  const ElfSymbol& s = elf_.dynamic_symbols()[symbol];
+  if (!flow) return import_of(s);
+  // Read only while the flow runs on several threads.
+  if (auto it = import_index_.find(Import{s.name, s.version, s.bind == STB_WEAK});
+      it != import_index_.end())
+    return it->second;
+  if (std::find(flow->new_imports.begin(), flow->new_imports.end(), symbol) ==
+      flow->new_imports.end())
+    flow->new_imports.push_back(symbol);
+  return kProvisional + symbol;
+}
+
 // Only GOT slots: they are read-only once relocated, where a function
 // pointer in .data with a RELATIVE relocation may be changed at run time.
-std::optional<SlotTarget> Scanner::slot_target(uint64_t slot) {
+std::optional<SlotTarget> Scanner::slot_target(uint64_t slot, FlowOutput* flow) {
   if (std::none_of(got_.begin(), got_.end(), [&](auto* s) { return s->contains(slot); }))
     return std::nullopt;
   auto it = reloc_at_.find(slot);
@@ -241,7 +292,7 @@ std::optional<SlotTarget> Scanner::slot_target(uint64_t slot) {
       const ElfSymbol& sym = elf_.dynamic_symbols()[r.symbol];
       // Through the GOT even a symbol defined here is interposable: an import.
       if (sym.function() || (!sym.defined() && sym.type == STT_NOTYPE))
-        return SlotTarget{std::nullopt, import_of(sym)};
+        return SlotTarget{std::nullopt, import_in(static_cast<uint32_t>(r.symbol), flow)};
       return std::nullopt;
     }
     default:
@@ -249,9 +300,13 @@ std::optional<SlotTarget> Scanner::slot_target(uint64_t slot) {
   }
 }
 
-std::optional<SlotTarget> Scanner::stub_target(uint64_t stub) {
-  if (auto it = stubs_.find(stub); it != stubs_.end()) return it->second;
-  std::optional<SlotTarget> result;
+std::optional<SlotTarget> Scanner::stub_target(uint64_t stub, FlowOutput* flow) {
+  std::optional<uint64_t> found;
+  {
+    std::lock_guard lock(stubs_mutex_);
+    if (auto it = stubs_.find(stub); it != stubs_.end())
+      return it->second ? slot_target(*it->second, flow) : std::nullopt;
+  }
   uint64_t a = stub;
   for (int n = 0; n < 3; ++n) {
     auto bytes = elf_.bytes_at(a);
@@ -266,13 +321,15 @@ std::optional<SlotTarget> Scanner::stub_target(uint64_t stub) {
     if (ins.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
         ops[0].mem.base == ZYDIS_REGISTER_RIP) {
       ZyanU64 slot = 0;
-      if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[0], a, &slot)))
-        result = slot_target(slot);
+      if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[0], a, &slot))) found = slot;
     }
     break;
   }
-  stubs_.emplace(stub, result);
-  return result;
+  {
+    std::lock_guard lock(stubs_mutex_);
+    stubs_.emplace(stub, found);
+  }
+  return found ? slot_target(*found, flow) : std::nullopt;
 }
 
 // The pointer-sized word at `a` once relocated, when this object alone says.
@@ -482,9 +539,7 @@ bool Scanner::lower(uint64_t a, const uint8_t* bytes, uint64_t left, Insn& x) {
   return true;
 }
 
-void Scanner::add_string(const Value& v) {
-  if (v.kind != Value::Kind::constants || v.constants.size() != 1) return;
-  uint64_t a = v.constants[0];
+void Scanner::add_string(uint64_t a) {
   if (out_.strings.contains(a)) return;
   const ElfSection* s = elf_.section_at(a);
   if (!s || s->exec() || !s->data || is_metadata_section(s->name)) return;
@@ -723,7 +778,7 @@ std::optional<std::vector<uint64_t>> Scanner::table_targets(const TableJump& t,
   return out;
 }
 
-void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::string>& notes) {
+void Scanner::analyze(uint64_t begin, Code& code, Function& f, FlowOutput& out) {
   static thread_local std::vector<Insn> insns;
   static thread_local RegisterFlow flow;
   const uint64_t end = code.end;
@@ -872,6 +927,12 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
     for (Gpr r : regs) v.push_back(s[gpr(r)].to_value());
     return v;
   };
+  // Strings are read in the merge: out_.strings is shared.
+  auto strings_of = [&](const std::vector<Value>& args) {
+    for (const Value& v : args)
+      if (v.kind == Value::Kind::constants && v.constants.size() == 1)
+        out.strings.push_back(v.constants[0]);
+  };
   auto call_site = [&](const Insn& x, const RegState& s, const std::optional<SlotTarget>& t) {
     if (!t) {
       f.indirect_calls = true;
@@ -882,15 +943,15 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
     c.local = t->local;
     c.import = t->import;
     if (c.local && code_section(*c.local) && !starts_.contains(*c.local))
-      pending_.push_back(*c.local);
+      out.pending.push_back(*c.local);
     c.args = args_of(s, {Gpr::rdi, Gpr::rsi, Gpr::rdx, Gpr::rcx, Gpr::r8, Gpr::r9});
-    for (const Value& v : c.args) add_string(v);
+    strings_of(c.args);
     f.calls.push_back(std::move(c));
   };
   auto direct = [&](uint64_t t) -> std::optional<SlotTarget> {
     if (in_plt(t)) {
-      auto r = stub_target(t);
-      if (!r) notes.push_back(fmt::format("call to {:#x} in a PLT without a known slot", t));
+      auto r = stub_target(t, &out);
+      if (!r) out.notes.push_back(fmt::format("call to {:#x} in a PLT without a known slot", t));
       return r;
     }
     return SlotTarget{t, std::nullopt};
@@ -901,7 +962,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
     if (code_section(a))
       f.takes_address.push_back(a);
     else if (in_plt(a))
-      if (auto t = stub_target(a)) {
+      if (auto t = stub_target(a, &out)) {
         if (t->import) f.takes_import.push_back(*t->import);
         if (t->local && code_section(*t->local)) f.takes_address.push_back(*t->local);
       }
@@ -922,13 +983,13 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
         site.address = x.address;
         site.number = s[gpr(Gpr::rax)].to_value();
         site.args = args_of(s, {Gpr::rdi, Gpr::rsi, Gpr::rdx, Gpr::r10, Gpr::r8, Gpr::r9});
-        for (const Value& v : site.args) add_string(v);
+        strings_of(site.args);
         f.syscalls.push_back(std::move(site));
         break;
       }
       case InsnKind::legacy_syscall:
         f.syscalls.push_back({x.address, Value{}, {}});
-        notes.push_back(fmt::format(
+        out.notes.push_back(fmt::format(
             "{:#x}: int 0x80/sysenter (32-bit system call ABI), number unknown", x.address));
         break;
       case InsnKind::call:
@@ -940,7 +1001,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
         break;
       case InsnKind::call_memory:
       case InsnKind::jmp_memory:
-        call_site(x, s, slot_target(x.memory));
+        call_site(x, s, slot_target(x.memory, &out));
         break;
       case InsnKind::call_indirect:
         f.indirect_calls = true;
@@ -950,7 +1011,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
     }
   });
   for (uint64_t a : flow.misaligned_targets())
-    notes.push_back(fmt::format(
+    out.notes.push_back(fmt::format(
         "{:#x}: jump into the middle of an instruction, followed as the whole instruction", a));
 
   // Addresses formed: lea (and, in non-PIE code, immediates and absolute
@@ -959,7 +1020,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
     if (x.memory && x.kind != InsnKind::call_memory && x.kind != InsnKind::jmp_memory) {
       if (x.lea || exec_type) refer(x.memory);
       if (!x.lea)
-        if (auto t = slot_target(x.memory)) {
+        if (auto t = slot_target(x.memory, &out)) {
           if (t->import) f.takes_import.push_back(*t->import);
           if (t->local && code_section(*t->local)) f.takes_address.push_back(*t->local);
         }
@@ -971,7 +1032,7 @@ void Scanner::analyze(uint64_t begin, Code& code, Function& f, std::vector<std::
     v.erase(std::unique(v.begin(), v.end()), v.end());
   };
   unique(f.takes_address);
-  unique(f.takes_import);
+  unique(f.takes_import);  // again in the merge when an index was provisional
 }
 
 // Finds every function: each start is decoded once; a direct call, an
@@ -1238,19 +1299,41 @@ void Scanner::analyze_all() {
           return true;
       return false;
     };
-    for (auto& [a, code] : code_) {
-      if (done.contains(a) && !std::binary_search(decoded_.begin(), decoded_.end(), a) &&
-          !calls_changed(code))
-        continue;  // the same code and callees: the same result
-      Function& f = done[a];
-      f = Function{};
+    std::vector<std::pair<uint64_t, Code*>> todo;
+    for (auto& [a, code] : code_)
+      if (!done.contains(a) || std::binary_search(decoded_.begin(), decoded_.end(), a) ||
+          calls_changed(code))
+        todo.emplace_back(a, &code);  // else the same code and callees: the same result
+    // The flow of each function on its own, on every core (python3.11 is one
+    // object of 71 000 functions); then merged in address order.
+    std::vector<std::pair<Function, FlowOutput>> flows(todo.size());
+    parallel_for(todo.size(), [&](size_t k) {
+      auto& [f, out] = flows[k];
+      const auto [a, code] = todo[k];
       f.address = a;
       const Start& s = starts_.at(a);
       f.size = s.size;
       f.name = s.name;
-      std::vector<std::string>& n = notes[a];
-      n.clear();
-      analyze(a, code, f, n);
+      analyze(a, *code, f, out);
+    });
+    for (size_t k = 0; k < todo.size(); ++k) {
+      auto& [f, out] = flows[k];
+      if (!out.new_imports.empty()) {
+        std::map<uint32_t, uint32_t> made;  // provisional → index
+        for (uint32_t symbol : out.new_imports)
+          made[kProvisional + symbol] = import_of(elf_.dynamic_symbols()[symbol]);
+        auto index = [&](uint32_t i) { return i >= kProvisional ? made.at(i) : i; };
+        for (CallSite& c : f.calls)
+          if (c.import) c.import = index(*c.import);
+        for (uint32_t& i : f.takes_import) i = index(i);
+        std::sort(f.takes_import.begin(), f.takes_import.end());
+        f.takes_import.erase(std::unique(f.takes_import.begin(), f.takes_import.end()),
+                             f.takes_import.end());
+      }
+      pending_.insert(pending_.end(), out.pending.begin(), out.pending.end());
+      for (uint64_t a : out.strings) add_string(a);
+      notes[todo[k].first] = std::move(out.notes);
+      done[todo[k].first] = std::move(f);
     }
     std::erase_if(pending_, [&](uint64_t t) { return starts_.contains(t); });
     if (pending_.empty()) break;
