@@ -385,11 +385,16 @@ bool Scanner::decode_at(uint64_t a, ZydisDecodedInstruction& ins, ZydisDecodedOp
 
 void Scanner::decode(uint64_t begin, uint64_t end, Code& code) {
   code.end = end;
-  code.insns.clear();
   code.undecodable.clear();
-  std::vector<Insn>& out = code.insns;
+  // Decoded into a scratch vector, then copied at its exact size: growing
+  // each function's own vector cost reallocations and a slower teardown.
+  static thread_local std::vector<Insn> out;
+  out.clear();
   auto si = std::find_if(exec_.begin(), exec_.end(), [&](auto* s) { return s->contains(begin); });
-  if (si == exec_.end()) return;
+  if (si == exec_.end()) {
+    code.insns.clear();
+    return;
+  }
   const ElfSection* s = *si;
   std::vector<uint32_t>& at = lowered_at_[static_cast<size_t>(si - exec_.begin())];
   if (at.empty()) at.assign(s->size, 0);
@@ -413,6 +418,7 @@ void Scanner::decode(uint64_t begin, uint64_t end, Code& code) {
     out.push_back(x);
     a += x.length;
   }
+  code.insns.assign(out.begin(), out.end());
 }
 
 bool Scanner::lower(uint64_t a, const uint8_t* bytes, uint64_t left, Insn& x) {
@@ -1393,12 +1399,31 @@ void Scanner::data_references() {
     }
   }
   // Non-PIE data holds absolute addresses without relocations.
-  if (elf_.type() == ET_EXEC)
-    for (const ElfSection& s : elf_.sections()) {
+  if (elf_.type() == ET_EXEC) {
+    const auto& sections = elf_.sections();
+    for (size_t i = 0; i < sections.size(); ++i) {
+      const ElfSection& s = sections[i];
       if (!s.alloc() || s.exec() || !s.data || is_metadata_section(s.name)) continue;
-      for (uint64_t a = (s.addr + 7) & ~uint64_t{7}; a + 8 <= s.addr + s.size; a += 8)
-        if (auto w = elf_.read_u64(a); w && (is_start(*w) || in_plt(*w))) code_pointer(*w);
+      // The words are read from `s` itself unless a section before it
+      // overlaps it (.tbss): ElfFile::read_u64 would find that one first.
+      // Looking the section up for every word was 8% of python3's scan.
+      const bool own = std::none_of(
+          sections.begin(), sections.begin() + static_cast<ptrdiff_t>(i), [&](const ElfSection& o) {
+            return o.alloc() && o.addr < s.addr + s.size && s.addr < o.addr + o.size;
+          });
+      for (uint64_t a = (s.addr + 7) & ~uint64_t{7}; a + 8 <= s.addr + s.size; a += 8) {
+        std::optional<uint64_t> w;
+        if (own) {
+          uint64_t v;
+          std::memcpy(&v, s.data + (a - s.addr), 8);
+          w = v;
+        } else {
+          w = elf_.read_u64(a);
+        }
+        if (w && (is_start(*w) || in_plt(*w))) code_pointer(*w);
+      }
     }
+  }
 }
 
 ObjectSummary Scanner::run() {
