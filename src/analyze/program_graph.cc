@@ -198,15 +198,16 @@ void ProgramGraph::reach_all() {
     work.pop_back();
     const Function& fn = function(f);
     for (const CallSite& c : fn.calls) {
-      std::vector<FunctionRef> targets;
-      if (c.local) {
-        if (auto t = function_at(f.object, *c.local)) targets.push_back(*t);
-      } else if (c.import && *c.import < bound_[f.object].size()) {
-        targets = bound_[f.object][*c.import];
-      }
-      for (FunctionRef t : targets) {
+      // The targets in place, not copied: a vector per call site was a tenth
+      // of a warm analysis.
+      auto enter = [&](FunctionRef t) {
         calls_found_.emplace_back(id(t), Edge{f, &c});
         reach(t, Reach{Reach::How::call, f, ""}, work);
+      };
+      if (c.local) {
+        if (auto t = function_at(f.object, *c.local)) enter(*t);
+      } else if (c.import && *c.import < bound_[f.object].size()) {
+        for (FunctionRef t : bound_[f.object][*c.import]) enter(t);
       }
     }
     for (uint64_t a : fn.takes_address)
