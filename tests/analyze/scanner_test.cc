@@ -402,6 +402,20 @@ TEST(AnalyzeScanner, Libc) {
     ASSERT_LT(s->functions[i - 1].address, s->functions[i].address);
 }
 
+// The flow runs on every core and its results are merged in address order:
+// the summary must not depend on how the threads ran.
+TEST(AnalyzeScanner, SameSummaryEveryTime) {
+  const std::string path = "/lib/x86_64-linux-gnu/libc.so.6";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+  auto first = summarize_object(path);
+  ASSERT_TRUE(first.ok()) << first.error().str();
+  for (int run = 0; run < 3; ++run) {
+    auto again = summarize_object(path);
+    ASSERT_TRUE(again.ok()) << again.error().str();
+    EXPECT_TRUE(*again == *first) << "run " << run;
+  }
+}
+
 TEST(AnalyzeScanner, RejectsOtherFiles) {
   TempDir dir;
   std::string text = dir.path() + "/text";
