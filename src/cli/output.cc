@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +34,16 @@ Status write_output(const std::string& path, std::string_view content, bool bina
           "this format is binary; write it to a file with -o FILE or redirect stdout");
     std::fflush(stdout);
     return write_all(STDOUT_FILENO, content, "stdout");
+  }
+  // A device, fifo or socket (-o /dev/null, -o /dev/stdout) is written in
+  // place: renaming a file over it would replace the device itself.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode))
+      return make_error(ErrorKind::kUsage, fmt::format("\"{}\" is a directory", path));
+    UniqueFd out(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (!out.valid()) return sys_error(fmt::format("open \"{}\"", path), errno);
+    return write_all(out.get(), content, fmt::format("\"{}\"", path));
   }
   std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));

@@ -1,5 +1,7 @@
 // The command line, driven in-process: parsing returns a status, never exits.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -101,6 +103,32 @@ TEST(Cli, ExportFormatsAndErrors) {
   EXPECT_EQ(bytes.size() % 8, 0u);
   std::remove(out.c_str());
   rmdir(tmpl);
+}
+
+// -o naming a fifo or a device is written into, never replaced by a file
+// (a rename over -o /dev/null once turned the machine's /dev/null into one).
+TEST(Cli, OutputIntoAFifoKeepsTheFifo) {
+  char dir[] = "/tmp/least-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string fifo = std::string(dir) + "/out";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // Our reader end first, so that least's open for writing does not wait.
+  int reader = open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  EXPECT_EQ(app({"export", "--promise", "stdio", "--format", "docker", "-o", fifo}), kExitOk)
+      << last_err;
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = read(reader, buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(reader);
+  EXPECT_NE(got.find("\"syscalls\""), std::string::npos) << got;
+  struct stat st;
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the fifo was replaced";
+  EXPECT_EQ(app({"export", "--promise", "stdio", "--format", "docker", "-o", dir}), kExitUsage);
+  EXPECT_NE(last_err.find("is a directory"), std::string::npos) << last_err;
+  unlink(fifo.c_str());
+  rmdir(dir);
 }
 
 TEST(Cli, MergeWritesOnePolicyAndRefusesBadInput) {
