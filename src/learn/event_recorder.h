@@ -63,6 +63,7 @@ class EventRecorder {
   // Absolute and normalised, as `pid` sees `path` relative to `dirfd`.
   std::optional<std::string> absolute(pid_t pid, int dirfd, std::string_view path);
   std::string resolve_directory(const std::string& dir);
+  std::optional<std::string> real_directory(const std::string& normal);
 
   Recording& recording_;
   uint64_t unresolved_ = 0;

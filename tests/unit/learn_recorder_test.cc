@@ -104,21 +104,30 @@ TEST(EventRecorder, RelativePathsAgainstCwdAndDirfd) {
 TEST(EventRecorder, SymlinkedDirectoriesResolvedButNotProc) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("least-recorder-" + std::to_string(getpid()));
-  fs::create_directories(dir / "real");
+  fs::create_directories(dir / "real/sub");
   fs::create_symlink(dir / "real", dir / "link");
+  fs::create_symlink("sub", dir / "real/inner");  // a link inside a linked directory
+  fs::create_symlink(dir / "real/sub", dir / "deep");
   Recording r;
   EventRecorder rec(r);
   SyscallEvent e = event(SYS_openat, {static_cast<uint64_t>(AT_FDCWD), 1, O_RDONLY, 0, 0, 0});
   e.memory[1] = (dir / "link/file").string();
+  rec.record(e);
+  e.memory[1] = (dir / "link/inner/file2").string();
+  rec.record(e);
+  // ".." after a link is the target's parent, as the kernel resolves it.
+  e.memory[1] = (dir / "deep/../file3").string();
   rec.record(e);
   e.memory[1] = "/proc/self/status";
   rec.record(e);
   e.memory[1] = "/dev/fd/0";
   rec.record(e);
   fs::remove_all(dir);
-  EXPECT_EQ(r.paths.count(fs::canonical(fs::temp_directory_path()).string() + "/least-recorder-" +
-                          std::to_string(getpid()) + "/real/file"),
-            1u);
+  std::string real = fs::canonical(fs::temp_directory_path()).string() + "/least-recorder-" +
+                     std::to_string(getpid()) + "/real";
+  EXPECT_EQ(r.paths.count(real + "/file"), 1u);
+  EXPECT_EQ(r.paths.count(real + "/sub/file2"), 1u);
+  EXPECT_EQ(r.paths.count(real + "/file3"), 1u);
   EXPECT_EQ(r.paths.count("/proc/self/status"), 1u);
   EXPECT_EQ(r.paths.count("/dev/fd/0"), 1u);
 }
