@@ -133,10 +133,6 @@ Result<Recording> record_with_ebpf(const RecordRequest& request) {
   if (losses->values_full)
     recording.lost.push_back(plural(losses->values_full, "argument value", "argument values") +
                              ": the values map was full (the calls were counted)");
-  if (losses->untracked)
-    recording.lost.push_back(plural(losses->untracked, "thread", "threads") +
-                             ": could not be followed (the tracked-thread map was full); their "
-                             "calls are missing");
   recorder.finish();
   return recording;
 }

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -115,72 +116,190 @@ int dirfd_arg_of(int nr, int path_arg) {
 void EbpfSession::ObjectCloser::operator()(bpf_object* o) const {
   bpf_object__close(o);
 }
-void EbpfSession::LinkCloser::operator()(bpf_link* l) const {
-  bpf_link__destroy(l);
-}
 void EbpfSession::RingCloser::operator()(ring_buffer* r) const {
   ring_buffer__free(r);
+}
+void EbpfSession::Unmapper::operator()(uint64_t* words) const {
+  munmap(words, size);
 }
 
 EbpfSession::~EbpfSession() = default;
 
 namespace {
 
-using ObjectPtr = std::unique_ptr<bpf_object, void (*)(bpf_object*)>;
+// What user space touches of the object: the maps it fills, reads or resets
+// (the order of EbpfSession::Map) and every program, each attached to its
+// tracepoint. A map only the programs use (scratch_area) is kept alive by
+// them and needs no pin.
+constexpr const char* kMapNames[] = {"specs",  "tracked", "counts",  "losses",
+                                     "events", "values",  "retries", "pending"};
+constexpr const char* kProgramNames[] = {"on_sys_enter", "on_sys_exit", "on_fork", "on_exec",
+                                         "on_exit"};
 
-Result<ObjectPtr> open_object() {
-  start_log();
-  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "least_learn");
-  size_t size = static_cast<size_t>(least_learn_bpf_end - least_learn_bpf_start);
-  bpf_object* o = bpf_object__open_mem(least_learn_bpf_start, size, &opts);
-  if (!o) return bpf_error("open the embedded BPF object", errno);
-  return ObjectPtr(o, bpf_object__close);
+std::string_view embedded_object() {
+  return {least_learn_bpf_start, static_cast<size_t>(least_learn_bpf_end - least_learn_bpf_start)};
 }
 
-Status load_object(bpf_object* o) {
-  if (int err = bpf_object__load(o); err != 0) {
-    Error e = bpf_error("load the BPF programs", -err);
-    e.kind = ErrorKind::kUnsupported;
-    return e;
+// Deletes every entry of a hash map (a reused set's leftovers: the threads
+// and values of an earlier run).
+Status clear_hash(int fd, size_t key_size, const char* what) {
+  std::vector<std::vector<char>> keys;
+  std::vector<char> key(key_size), at(key_size);
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, key.data()) == 0) {
+    keys.push_back(key);
+    at = key;
+    prev = at.data();
   }
+  if (errno != ENOENT) return sys_error(fmt::format("read the {} map to reset it", what), errno);
+  for (const auto& k : keys)
+    if (bpf_map_delete_elem(fd, k.data()) != 0 && errno != ENOENT)
+      return sys_error(fmt::format("reset the {} map", what), errno);
+  return ok_status();
+}
+
+// Zeroes every counter of a per-CPU array of u64, in one call.
+Status zero_percpu(int fd, uint32_t entries, const char* what) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return sys_error("count the possible CPUs", -cpus);
+  std::vector<uint32_t> keys(entries);
+  for (uint32_t i = 0; i < entries; ++i) keys[i] = i;
+  std::vector<uint64_t> zeros(static_cast<size_t>(entries) * static_cast<size_t>(cpus));
+  uint32_t count = entries;
+  if (bpf_map_update_batch(fd, keys.data(), zeros.data(), &count, nullptr) != 0)
+    return sys_error(fmt::format("reset the {} map", what), errno);
   return ok_status();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<EbpfSession>> EbpfSession::open(EventSink sink, const SpecOf& spec_of) {
+Status EbpfSession::load_fresh() {
+  start_log();
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "least_learn");
+  std::string_view bytes = embedded_object();
+  bpf_object* o = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
+  if (!o) return bpf_error("open the embedded BPF object", errno);
+  object_.reset(o);
+  if (int err = bpf_object__load(o); err != 0) {
+    Error e = bpf_error("load the BPF programs", -err);
+    e.kind = ErrorKind::kUnsupported;
+    return e;
+  }
+  for (int i = 0; i < kMapCount; ++i) {
+    bpf_map* m = bpf_object__find_map_by_name(o, kMapNames[i]);
+    if (!m) return make_error(ErrorKind::kSystem, fmt::format("BPF map {} missing", kMapNames[i]));
+    map_fds_[i] = bpf_map__fd(m);
+  }
+  int programs = 0;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, o) {
+    std::string_view name = bpf_program__name(prog);
+    auto it = std::find(std::begin(kProgramNames), std::end(kProgramNames), name);
+    // A program this list does not name would be loaded but never attached.
+    if (it == std::end(kProgramNames))
+      return make_error(ErrorKind::kSystem,
+                        fmt::format("the BPF object's program {} is not attached by least", name));
+    prog_fds_[it - std::begin(kProgramNames)] = bpf_program__fd(prog);
+    ++programs;
+  }
+  if (programs != kProgramCount)
+    return make_error(
+        ErrorKind::kSystem,
+        fmt::format("the BPF object has {} of least's {} programs", programs, kProgramCount));
+  return ok_status();
+}
+
+Status EbpfSession::open_pins() {
+  for (int i = 0; i < kMapCount; ++i) {
+    auto fd = slot_->open(std::string("map_") + kMapNames[i]);
+    if (!fd) return std::move(fd).error();
+    map_fds_[i] = fd->get();
+    pinned_.push_back(std::move(*fd));
+  }
+  for (int i = 0; i < kProgramCount; ++i) {
+    auto fd = slot_->open(std::string("prog_") + kProgramNames[i]);
+    if (!fd) return std::move(fd).error();
+    prog_fds_[i] = fd->get();
+    pinned_.push_back(std::move(*fd));
+  }
+  return ok_status();
+}
+
+Status EbpfSession::pin_all() {
+  // The programs last: a set is used only when every pin is there, so a run
+  // that dies while pinning leaves a set the next one clears.
+  for (int i = 0; i < kMapCount; ++i)
+    if (bpf_obj_pin(map_fds_[i], slot_->path(std::string("map_") + kMapNames[i]).c_str()) != 0)
+      return sys_error(fmt::format("pin the BPF map {} in {}", kMapNames[i], slot_->dir()), errno);
+  for (int i = 0; i < kProgramCount; ++i)
+    if (bpf_obj_pin(prog_fds_[i], slot_->path(std::string("prog_") + kProgramNames[i]).c_str()) !=
+        0)
+      return sys_error(fmt::format("pin the BPF program {} in {}", kProgramNames[i], slot_->dir()),
+                       errno);
+  return ok_status();
+}
+
+Status EbpfSession::reset_maps() {
+  // Nothing is attached between runs, so these change only while a run
+  // holds the slot: reset here, before attaching, nothing races with it.
+  std::fill_n(tracked_.get(), LEARN_TRACKED_WORDS, 0);
+  LEAST_TRY(clear_hash(map_fds_[kRetries], sizeof(uint32_t), "retries"));
+  LEAST_TRY(clear_hash(map_fds_[kValues], sizeof(learn_value_key), "values"));
+  LEAST_TRY(zero_percpu(map_fds_[kCounts], kEbpfMaxSyscalls, "counts"));
+  LEAST_TRY(zero_percpu(map_fds_[kLosses], LEARN_LOST_COUNT, "losses"));
+  uint32_t zero = 0;
+  int64_t none = 0;
+  if (bpf_map_update_elem(map_fds_[kPending], &zero, &none, BPF_ANY) != 0)
+    return sys_error("reset the pending map", errno);
+  return ok_status();  // the specs are written whole by open()
+}
+
+Result<std::unique_ptr<EbpfSession>> EbpfSession::open(EventSink sink, const SpecOf& spec_of,
+                                                       const std::string& pin_root) {
   std::unique_ptr<EbpfSession> s(new EbpfSession());
   s->sink_ = std::move(sink);
-  auto o = open_object();
-  if (!o) return std::move(o).error();
-  s->object_.reset(o->release());
-  LEAST_TRY(load_object(s->object_.get()));
-
-  auto map_fd = [&](const char* name) -> Result<int> {
-    bpf_map* m = bpf_object__find_map_by_name(s->object_.get(), name);
-    if (!m) return make_error(ErrorKind::kSystem, fmt::format("BPF map {} missing", name));
-    return bpf_map__fd(m);
+  if (!pin_root.empty()) s->slot_ = PinSlot::acquire(object_version(embedded_object()), pin_root);
+  if (s->slot_) {
+    if (s->open_pins()) {
+      s->reused_ = true;
+    } else {
+      // None yet, or partial (a run died while pinning): made below.
+      s->pinned_.clear();
+      s->slot_->clear();
+    }
+  }
+  constexpr size_t kTrackedBytes = LEARN_TRACKED_WORDS * sizeof(uint64_t);
+  auto map_tracked = [&]() -> Status {
+    void* words =
+        mmap(nullptr, kTrackedBytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->map_fds_[kTracked], 0);
+    if (words == MAP_FAILED) return sys_error("map the tracked-thread map", errno);
+    s->tracked_ = std::unique_ptr<uint64_t[], Unmapper>(static_cast<uint64_t*>(words),
+                                                        Unmapper{kTrackedBytes});
+    return ok_status();
   };
-  auto specs_fd = map_fd("specs");
-  auto tracked_fd = map_fd("tracked");
-  auto counts_fd = map_fd("counts");
-  auto losses_fd = map_fd("losses");
-  auto events_fd = map_fd("events");
-  for (auto* r : {&specs_fd, &tracked_fd, &counts_fd, &losses_fd, &events_fd})
-    if (!*r) return r->error();
-  auto values_fd = map_fd("values");
-  if (!values_fd) return values_fd.error();
-  s->values_fd_ = *values_fd;
-  s->tracked_fd_ = *tracked_fd;
-  s->counts_fd_ = *counts_fd;
-  s->losses_fd_ = *losses_fd;
+  if (s->reused_) {
+    LEAST_TRY(map_tracked());
+    LEAST_TRY(s->reset_maps());
+  } else {
+    LEAST_TRY(s->load_fresh());
+    // Kept for the next run when it can be; this run works the same if not.
+    if (s->slot_ && !s->pin_all()) {
+      s->slot_->clear();
+      s->slot_.reset();
+    }
+    LEAST_TRY(map_tracked());
+  }
 
   const int socket_nr = sys::syscall_number("socket", sys::native_arch()).value_or(-1);
-  // The capture table lives once, in capture_spec; the kernel gets a copy.
+  // The capture table lives once, in capture_spec; the kernel gets a copy,
+  // every entry written in one call (a reused set holds an earlier run's).
+  std::vector<uint32_t> keys(kEbpfMaxSyscalls);
+  std::vector<learn_spec> specs(kEbpfMaxSyscalls);
   for (int nr = 0; nr < kEbpfMaxSyscalls; ++nr) {
+    keys[nr] = static_cast<uint32_t>(nr);
     CaptureSpec c = spec_of(nr);
     if (!c.any()) continue;
-    learn_spec k{};
+    learn_spec& k = specs[nr];
     // An event when there is memory to copy; socket too, as the recorder
     // needs its family and type per thread to tell the protocol of a bind
     // or connect whose socket is closed by the time it reads the event.
@@ -192,28 +311,39 @@ Result<std::unique_ptr<EbpfSession>> EbpfSession::open(EventSink sink, const Spe
     for (int i = 0; i < 6; ++i)
       k.dirfd_arg[i] = static_cast<int8_t>((c.string_args & (1 << i)) ? dirfd_arg_of(nr, i) : -1);
     s->string_args_[nr] = c.string_args;
-    uint32_t key = static_cast<uint32_t>(nr);
-    if (bpf_map_update_elem(*specs_fd, &key, &k, BPF_ANY) != 0)
-      return sys_error(fmt::format("fill the capture table (syscall {})", nr), errno);
+  }
+  uint32_t count = kEbpfMaxSyscalls;
+  if (bpf_map_update_batch(s->map_fds_[kSpecs], keys.data(), specs.data(), &count, nullptr) != 0)
+    return sys_error("fill the capture table", errno);
+
+  s->ring_.reset(ring_buffer__new(s->map_fds_[kEvents], &EbpfSession::on_sample, s.get(), nullptr));
+  if (!s->ring_) return bpf_error("create the ring buffer reader", errno);
+  if (s->reused_) {
+    // What an earlier run left unread (it died, or stopped reading early).
+    s->discarding_ = true;
+    int n = ring_buffer__consume(s->ring_.get());
+    s->discarding_ = false;
+    if (n < 0) return sys_error("drain the reused ring buffer", -n);
   }
 
-  s->ring_.reset(ring_buffer__new(*events_fd, &EbpfSession::on_sample, s.get(), nullptr));
-  if (!s->ring_) return bpf_error("create the ring buffer reader", errno);
-
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, s->object_.get()) {
-    bpf_link* link = bpf_program__attach(prog);
-    if (!link) return bpf_error(fmt::format("attach {}", bpf_program__name(prog)), errno);
+  for (int i = 0; i < kProgramCount; ++i) {
+    int link = bpf_raw_tracepoint_open(nullptr, s->prog_fds_[i]);
+    if (link < 0) return bpf_error(fmt::format("attach {}", kProgramNames[i]), errno);
     s->links_.emplace_back(link);
   }
   return s;
 }
 
 Status EbpfSession::track(pid_t root) {
-  uint32_t key = static_cast<uint32_t>(root);
-  uint8_t state = LEARN_PENDING;
-  if (bpf_map_update_elem(tracked_fd_, &key, &state, BPF_ANY) != 0)
-    return sys_error(fmt::format("track process {}", root), errno);
+  auto tid = static_cast<uint32_t>(root);
+  if (tid >= LEARN_MAX_TIDS)
+    return make_error(ErrorKind::kSystem,
+                      fmt::format("track process {}: beyond the {} thread ids the kernel can hand "
+                                  "out",
+                                  root, LEARN_MAX_TIDS));
+  // Pending: the launcher's own setup, until the program's execve.
+  uint64_t bit = uint64_t{LEARN_BIT_TRACKED} << ((tid % LEARN_TIDS_PER_WORD) * 2);
+  __atomic_fetch_or(&tracked_[tid / LEARN_TIDS_PER_WORD], bit, __ATOMIC_SEQ_CST);
   return ok_status();
 }
 
@@ -228,6 +358,7 @@ Status EbpfSession::fail_sample(std::string why) {
 
 int EbpfSession::on_sample(void* ctx, void* data, size_t size) {
   auto* self = static_cast<EbpfSession*>(ctx);
+  if (self->discarding_) return 0;
   learn_event hdr;
   if (size < sizeof hdr) {
     (void)self->fail_sample(
@@ -307,7 +438,7 @@ Result<std::vector<uint64_t>> sum_percpu(int fd, uint32_t entries, const char* w
 }  // namespace
 
 Result<std::array<uint64_t, kEbpfMaxSyscalls>> EbpfSession::counts() const {
-  auto t = sum_percpu(counts_fd_, kEbpfMaxSyscalls, "counts");
+  auto t = sum_percpu(map_fds_[kCounts], kEbpfMaxSyscalls, "counts");
   if (!t) return std::move(t).error();
   std::array<uint64_t, kEbpfMaxSyscalls> out{};
   std::copy(t->begin(), t->end(), out.begin());
@@ -315,12 +446,11 @@ Result<std::array<uint64_t, kEbpfMaxSyscalls>> EbpfSession::counts() const {
 }
 
 Result<EbpfLosses> EbpfSession::losses() const {
-  auto t = sum_percpu(losses_fd_, LEARN_LOST_COUNT, "losses");
+  auto t = sum_percpu(map_fds_[kLosses], LEARN_LOST_COUNT, "losses");
   if (!t) return std::move(t).error();
   EbpfLosses l;
   l.ring_buffer_full = (*t)[LEARN_LOST_RINGBUF];
   l.too_long = (*t)[LEARN_LOST_TOO_LONG];
-  l.untracked = (*t)[LEARN_LOST_UNTRACKED];
   l.retry_full = (*t)[LEARN_LOST_RETRY];
   l.values_full = (*t)[LEARN_LOST_VALUES];
   return l;
@@ -330,7 +460,7 @@ Result<std::vector<ArgumentValue>> EbpfSession::values() const {
   std::vector<ArgumentValue> out;
   learn_value_key key{}, next{};
   const learn_value_key* prev = nullptr;
-  while (bpf_map_get_next_key(values_fd_, prev, &next) == 0) {
+  while (bpf_map_get_next_key(map_fds_[kValues], prev, &next) == 0) {
     out.push_back({next.nr, static_cast<int>(next.arg), next.value});
     key = next;
     prev = &key;

@@ -15,10 +15,11 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
+#include "learn/ebpf_pins.h"
 #include "learn/event_recorder.h"
 
 struct bpf_object;
-struct bpf_link;
 struct ring_buffer;
 
 namespace least::learn {
@@ -30,7 +31,6 @@ inline constexpr int kEbpfMaxSyscalls = 512;
 struct EbpfLosses {
   uint64_t ring_buffer_full = 0;  // the call was counted, its details not sent
   uint64_t too_long = 0;          // an event's paths did not fit in 16 KiB
-  uint64_t untracked = 0;         // threads that could not be followed
   uint64_t retry_full = 0;        // non-resident strings that could not be read again
   uint64_t values_full = 0;       // argument values that did not fit in the values map
 };
@@ -55,9 +55,13 @@ class EbpfSession {
   using SpecOf = std::function<CaptureSpec(int nr)>;
 
   // Loads and attaches the programs; nothing is tracked yet. `spec_of` says
-  // what to copy per syscall (capture_spec, or a test's own table). A kernel
-  // that refuses the programs is ErrorKind::kUnsupported.
-  static Result<std::unique_ptr<EbpfSession>> open(EventSink sink, const SpecOf& spec_of);
+  // what to copy per syscall (capture_spec, or a test's own table). The
+  // programs verified by an earlier run are taken from the BPF filesystem
+  // under `pin_root` when it is there (ebpf_pins.h), and a fresh load is
+  // pinned there for the next run; "" loads afresh and keeps nothing. A
+  // kernel that refuses the programs is ErrorKind::kUnsupported.
+  static Result<std::unique_ptr<EbpfSession>> open(EventSink sink, const SpecOf& spec_of,
+                                                   const std::string& pin_root = kDefaultPinRoot);
   ~EbpfSession();
   EbpfSession(const EbpfSession&) = delete;
   EbpfSession& operator=(const EbpfSession&) = delete;
@@ -77,27 +81,50 @@ class EbpfSession {
   // The argument values (capture_spec's value_args) of the calls that were
   // counted in the kernel rather than sent as events, each once, sorted.
   Result<std::vector<ArgumentValue>> values() const;
+  // Whether the programs came from the pins of an earlier run, and where
+  // this run's set is pinned ("" when it is not).
+  bool reused() const { return reused_; }
+  std::string pin_dir() const { return slot_ ? slot_->dir() : std::string(); }
 
  private:
   struct ObjectCloser {
     void operator()(bpf_object* o) const;
   };
-  struct LinkCloser {
-    void operator()(bpf_link* l) const;
-  };
   struct RingCloser {
     void operator()(ring_buffer* r) const;
+  };
+  struct Unmapper {
+    size_t size;
+    void operator()(uint64_t* words) const;
   };
   EbpfSession() = default;
   static int on_sample(void* ctx, void* data, size_t size);
   Status fail_sample(std::string why);
+  Status load_fresh();
+  Status open_pins();
+  Status pin_all();
+  Status reset_maps();
 
   EventSink sink_;
+  std::optional<PinSlot> slot_;
+  bool reused_ = false;
+  // Either the object libbpf loaded (it owns the descriptors below) or the
+  // descriptors of the pinned set.
   std::unique_ptr<bpf_object, ObjectCloser> object_;
-  std::vector<std::unique_ptr<bpf_link, LinkCloser>> links_;
+  std::vector<UniqueFd> pinned_;
+  std::vector<UniqueFd> links_;  // one raw tracepoint per program: closed, detached
   std::unique_ptr<ring_buffer, RingCloser> ring_;
+  // The tracked map (two bits per thread id), mapped: the root is added and
+  // a reused map cleared through it.
+  std::unique_ptr<uint64_t[], Unmapper> tracked_;
+  bool discarding_ = false;  // draining a reused ring buffer of an earlier run's events
   std::array<uint8_t, kEbpfMaxSyscalls> string_args_{};  // from spec_of, to tell paths apart
-  int tracked_fd_ = -1, counts_fd_ = -1, losses_fd_ = -1, values_fd_ = -1;
+  // The maps user space reads or writes, and the programs, by name (the
+  // order of kMapNames and kProgramNames in ebpf_session.cc).
+  enum Map { kSpecs, kTracked, kCounts, kLosses, kEvents, kValues, kRetries, kPending, kMapCount };
+  static constexpr int kProgramCount = 5;
+  std::array<int, kMapCount> map_fds_{};
+  std::array<int, kProgramCount> prog_fds_{};
   std::string sample_error_;  // a malformed event, reported by consume()
 };
 

@@ -70,15 +70,43 @@ struct task_struct {
 #define MAX_NAME 256 /* NAME_MAX + 1 */
 #define RINGBUF_SIZE (4 << 20)
 
+/* The traced tree: two bits per thread id (tracked, recording), for every
+ * id the kernel can hand out. sys_enter runs for every syscall of the
+ * machine and starts here: an array lookup the verifier inlines, where a
+ * hash map of thread ids cost a hash and a bucket walk per syscall. User
+ * space maps it (BPF_F_MMAPABLE) to add the root and to clear it. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  /* Allocated as threads come: preallocating 32768 entries costs every
-   * start more than the handful of forks ever inserts. */
-  __uint(map_flags, BPF_F_NO_PREALLOC);
-  __uint(max_entries, 32768);
-  __type(key, __u32);  /* thread id */
-  __type(value, __u8); /* enum learn_state */
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, LEARN_TRACKED_WORDS);
+  __type(key, __u32);
+  __type(value, __u64);
 } tracked SEC(".maps");
+
+/* -1 when `tid` is not tracked, else its enum learn_state. */
+static __always_inline int state_of(__u32 tid) {
+  __u32 w = tid / LEARN_TIDS_PER_WORD;
+  __u64* word = bpf_map_lookup_elem(&tracked, &w);
+  if (!word) return -1;
+  __u64 bits = (*word >> ((tid % LEARN_TIDS_PER_WORD) * 2)) & 3;
+  if (!(bits & LEARN_BIT_TRACKED)) return -1;
+  return (bits & LEARN_BIT_RECORDING) ? LEARN_RECORDING : LEARN_PENDING;
+}
+
+/* Only the thread itself, or its parent before it runs, changes a thread's
+ * bits, so the two steps never race with a reader of the same thread; the
+ * atomics keep the other threads' bits of the word. */
+static __always_inline void set_state(__u32 tid, int state) {
+  __u32 w = tid / LEARN_TIDS_PER_WORD;
+  __u64* word = bpf_map_lookup_elem(&tracked, &w);
+  if (!word) return;
+  __u64 shift = (tid % LEARN_TIDS_PER_WORD) * 2;
+  __sync_fetch_and_and(word, ~(3ull << shift));
+  if (state >= 0) {
+    __u64 bits = LEARN_BIT_TRACKED | (state == LEARN_RECORDING ? LEARN_BIT_RECORDING : 0);
+    __sync_fetch_and_or(word, bits << shift);
+  }
+}
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -153,6 +181,22 @@ struct {
   __type(key, __u32);
   __type(value, struct retry);
 } retries SEC(".maps");
+
+/* How many entries `retries` holds: sys_exit runs for every syscall of the
+ * whole system, and with none pending (nearly always) it stops at this
+ * array lookup, which the verifier inlines, instead of hashing a thread id. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __s64);
+} pending SEC(".maps");
+
+static __always_inline void add_pending(__s64 n) {
+  __u32 zero = 0;
+  __s64* p = bpf_map_lookup_elem(&pending, &zero);
+  if (p) __sync_fetch_and_add(p, n);
+}
 
 static __always_inline void add_loss(__u32 which) {
   __u64* n = bpf_map_lookup_elem(&losses, &which);
@@ -394,15 +438,15 @@ static __always_inline int capture(__u32 tid, __s32 nr, const __u64 args[6],
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  __u8* state = bpf_map_lookup_elem(&tracked, &tid);
-  if (!state) return 0;
+  int state = state_of(tid);
+  if (state < 0) return 0;
   if (id < 0 || id >= LEARN_MAX_SYSCALLS) return 0;
   __s32 nr = (__s32)id;
-  if (*state == LEARN_PENDING) {
+  if (state == LEARN_PENDING) {
     /* The launcher's setup is not the program's: recording starts at the
      * program's execve, where the notify backend's filter starts too. */
     if (nr != NR_EXECVE && nr != NR_EXECVEAT) return 0;
-    *state = LEARN_RECORDING;
+    set_state(tid, LEARN_RECORDING);
   }
   __u32 key = (__u32)nr;
   const struct learn_spec* spec = bpf_map_lookup_elem(&specs, &key);
@@ -419,7 +463,11 @@ int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
   if (r < 0) {
     struct retry later = {.nr = nr};
     for (int i = 0; i < 6; i++) later.args[i] = args[i];
-    if (bpf_map_update_elem(&retries, &tid, &later, BPF_ANY) == 0) return 0;
+    /* NOEXIST: a thread has one call in flight, and the count stays true. */
+    if (bpf_map_update_elem(&retries, &tid, &later, BPF_NOEXIST) == 0) {
+      add_pending(1);
+      return 0;
+    }
     add_loss(LEARN_LOST_RETRY);
   }
   add_count(nr);
@@ -428,11 +476,14 @@ int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
+  __u32 zero = 0;
+  __s64* n = bpf_map_lookup_elem(&pending, &zero);
+  if (!n || *n <= 0) return 0;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct retry* later = bpf_map_lookup_elem(&retries, &tid);
   if (!later) return 0;
   struct retry copy = *later;
-  bpf_map_delete_elem(&retries, &tid);
+  if (bpf_map_delete_elem(&retries, &tid) == 0) add_pending(-1);
   if (copy.nr < 0 || copy.nr >= LEARN_MAX_SYSCALLS) return 0;
   __u32 key = (__u32)copy.nr;
   const struct learn_spec* spec = bpf_map_lookup_elem(&specs, &key);
@@ -445,12 +496,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
  * its parent's state. The hook runs in the parent. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct* parent, struct task_struct* child) {
-  __u32 ptid = (__u32)BPF_CORE_READ(parent, pid);
-  __u8* state = bpf_map_lookup_elem(&tracked, &ptid);
-  if (!state) return 0;
-  __u32 ctid = (__u32)BPF_CORE_READ(child, pid);
-  __u8 value = *state;
-  if (bpf_map_update_elem(&tracked, &ctid, &value, BPF_ANY) != 0) add_loss(LEARN_LOST_UNTRACKED);
+  int state = state_of((__u32)BPF_CORE_READ(parent, pid));
+  if (state < 0) return 0;
+  set_state((__u32)BPF_CORE_READ(child, pid), state);
   return 0;
 }
 
@@ -459,18 +507,18 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct* p, int old_pid, void* bprm) {
   __u32 old_tid = (__u32)old_pid, tid = (__u32)BPF_CORE_READ(p, pid);
   if (old_tid == tid) return 0;
-  __u8* state = bpf_map_lookup_elem(&tracked, &old_tid);
-  if (!state) return 0;
-  __u8 value = *state;
-  bpf_map_update_elem(&tracked, &tid, &value, BPF_ANY);
-  bpf_map_delete_elem(&tracked, &old_tid);
+  int state = state_of(old_tid);
+  if (state < 0) return 0;
+  set_state(tid, state);
+  set_state(old_tid, -1);
   return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct* p) {
   __u32 tid = (__u32)BPF_CORE_READ(p, pid);
-  bpf_map_delete_elem(&tracked, &tid);
-  bpf_map_delete_elem(&retries, &tid);
+  if (state_of(tid) < 0) return 0;
+  set_state(tid, -1);
+  if (bpf_map_delete_elem(&retries, &tid) == 0) add_pending(-1);
   return 0;
 }

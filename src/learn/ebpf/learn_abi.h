@@ -51,6 +51,14 @@ struct learn_event {
   __u16 dir_len[6];
 };
 
+/* The tracked map: two bits per thread id, for ids up to the kernel's
+ * PID_MAX_LIMIT on 64-bit machines. */
+#define LEARN_MAX_TIDS 4194304
+#define LEARN_TIDS_PER_WORD 32
+#define LEARN_TRACKED_WORDS (LEARN_MAX_TIDS / LEARN_TIDS_PER_WORD)
+#define LEARN_BIT_TRACKED 1
+#define LEARN_BIT_RECORDING 2
+
 /* Thread states in the tracked map. */
 enum learn_state {
   LEARN_PENDING = 0,   /* the launcher's own code, until the program's execve */
@@ -61,7 +69,7 @@ enum learn_state {
 enum learn_loss {
   LEARN_LOST_RINGBUF = 0,   /* an event did not fit in the ring buffer */
   LEARN_LOST_TOO_LONG = 1,  /* an event's data did not fit in the scratch area */
-  LEARN_LOST_UNTRACKED = 2, /* a new thread could not be added to the tracked map */
+  LEARN_LOST_UNTRACKED = 2, /* unused: every thread id has its bits */
   LEARN_LOST_RETRY = 3,     /* no room to retry a read at the syscall's exit */
   LEARN_LOST_VALUES = 4,    /* an argument value did not fit in the values map */
   LEARN_LOST_COUNT = 5,
