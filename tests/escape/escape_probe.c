@@ -61,12 +61,10 @@
 
 extern char** environ;
 
-struct name {
-  const char* name;
-  unsigned long value;
-};
+#define PROBE_NAME "least-escape-probe"
+#include "probe_common.h"
+
 // clang-format off
-#define N(x) {#x, (unsigned long)(x)}
 static const struct name kNames[] = {
     N(AF_INET), N(AF_UNIX), N(AF_NETLINK), N(AF_PACKET), N(AF_VSOCK), N(SOCK_STREAM),
     N(SOCK_DGRAM), N(SOCK_RAW), N(NETLINK_ROUTE), N(TIOCSTI), N(TIOCLINUX), N(CLONE_NEWUSER),
@@ -74,72 +72,6 @@ static const struct name kNames[] = {
     N(SIGUSR1),
 };
 // clang-format on
-
-static int usage(const char* why) {
-  fprintf(stderr, "least-escape-probe: %s\n", why);
-  exit(2);
-}
-
-// "A|B|0x10|42": each part a name from kNames or a number (any base).
-static unsigned long value_of(const char* text) {
-  unsigned long v = 0;
-  char* copy = strdup(text);
-  for (char *save = NULL, *part = strtok_r(copy, "|", &save); part;
-       part = strtok_r(NULL, "|", &save)) {
-    char* end;
-    unsigned long n = strtoul(part, &end, 0);
-    if (*end != '\0') {
-      size_t i = 0;
-      for (; i < sizeof kNames / sizeof kNames[0]; i++)
-        if (strcmp(kNames[i].name, part) == 0) break;
-      if (i == sizeof kNames / sizeof kNames[0]) usage("unknown constant");
-      n = kNames[i].value;
-    }
-    v |= n;
-  }
-  free(copy);
-  return v;
-}
-
-static void say(const char* line) {
-  size_t len = strlen(line);
-  while (len > 0) {
-    ssize_t n = write(STDOUT_FILENO, line, len);
-    if (n <= 0) return;
-    line += n;
-    len -= (size_t)n;
-  }
-}
-
-// The answer: `OK [value]` or `ERRNO <NAME>`, the errno as exit status.
-static int answer_value(long rc, int err, const char* value) {
-  char line[256];
-  if (rc < 0)
-    snprintf(line, sizeof line, "ERRNO %s\n", strerrorname_np(err) ? strerrorname_np(err) : "?");
-  else if (value)
-    snprintf(line, sizeof line, "OK %s\n", value);
-  else
-    snprintf(line, sizeof line, "OK\n");
-  say(line);
-  return rc < 0 ? (err & 0xff) : 0;
-}
-static int answer(long rc, int err) {
-  return answer_value(rc, err, NULL);
-}
-#define report(rc)     \
-  ({                   \
-    long r_ = (rc);    \
-    answer(r_, errno); \
-  })
-static int fail(int err) {
-  return answer(-1, err);
-}
-#define CHECK(expr)                  \
-  ({                                 \
-    long rc_ = (expr);               \
-    if (rc_ < 0) return fail(errno); \
-    rc_;                             \
-  })
 
 static long read_all(int fd, char* buf, size_t size) {
   size_t got = 0;

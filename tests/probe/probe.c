@@ -64,12 +64,10 @@
 
 extern char** environ;
 
-struct name {
-  const char* name;
-  unsigned long value;
-};
+#define PROBE_NAME "least-probe"
+#include "probe_common.h"
+
 // clang-format off
-#define N(x) {#x, (unsigned long)(x)}
 
 // Symbolic constants the command line may use, joined with '|'.
 static const struct name kNames[] = {
@@ -106,62 +104,6 @@ static const struct name kNames[] = {
     N(ADDR_NO_RANDOMIZE), N(PER_LINUX), N(PER_LINUX32), N(UNAME26),
 };
 // clang-format on
-
-static int usage(const char* why) {
-  fprintf(stderr, "least-probe: %s\n", why);
-  exit(2);
-}
-
-// "A|B|0x10|42": each part a name from kNames or a number (any base).
-static unsigned long value_of(const char* text) {
-  unsigned long v = 0;
-  char* copy = strdup(text);
-  for (char *save = NULL, *part = strtok_r(copy, "|", &save); part;
-       part = strtok_r(NULL, "|", &save)) {
-    char* end;
-    unsigned long n = strtoul(part, &end, 0);
-    if (*end != '\0') {
-      size_t i = 0;
-      for (; i < sizeof kNames / sizeof kNames[0]; i++)
-        if (strcmp(kNames[i].name, part) == 0) break;
-      if (i == sizeof kNames / sizeof kNames[0]) usage("unknown constant");
-      n = kNames[i].value;
-    }
-    v |= n;
-  }
-  free(copy);
-  return v;
-}
-
-// The answer: `OK` or `ERRNO <NAME>` on one line, the errno as exit status.
-static int answer(long rc, int err) {
-  char line[128];
-  int n = rc < 0 ? snprintf(line, sizeof line, "ERRNO %s\n", strerrorname_np(err))
-                 : snprintf(line, sizeof line, "OK\n");
-  if (write(STDOUT_FILENO, line, (size_t)n) < 0) return 3;
-  return rc < 0 ? (err & 0xff) : 0;
-}
-// errno is read after the call: `report(socket(...))`.
-#define report(rc)     \
-  ({                   \
-    long r_ = (rc);    \
-    answer(r_, errno); \
-  })
-static int fail(int err) {
-  return answer(-1, err);
-}
-#define CHECK(expr)                  \
-  ({                                 \
-    long rc_ = (expr);               \
-    if (rc_ < 0) return fail(errno); \
-    rc_;                             \
-  })
-
-static int ok_value(const char* value) {
-  char line[256];
-  int n = snprintf(line, sizeof line, "OK %s\n", value);
-  return write(STDOUT_FILENO, line, (size_t)n) < 0 ? 3 : 0;
-}
 
 static long wait_child(pid_t pid) {
   int status;
@@ -335,7 +277,7 @@ static int op_status(const char* field) {
     char* v = line + len + 1;
     v += strspn(v, " \t");
     v[strcspn(v, "\n")] = '\0';
-    return ok_value(v);
+    return answer_value(0, 0, v);
   }
   return fail(ENOENT);
 }
