@@ -63,31 +63,13 @@ bool same_action(const plan::Action& a, const plan::Action& b) {
   return a.kind == b.kind;
 }
 
-const char* op_name(plan::Compare op) {
-  switch (op) {
-    case plan::Compare::kMaskedEq:
-      return "SCMP_CMP_MASKED_EQ";
-    case plan::Compare::kNe:
-      return "SCMP_CMP_NE";
-    case plan::Compare::kLt:
-      return "SCMP_CMP_LT";
-    case plan::Compare::kLe:
-      return "SCMP_CMP_LE";
-    case plan::Compare::kGt:
-      return "SCMP_CMP_GT";
-    case plan::Compare::kGe:
-      return "SCMP_CMP_GE";
-  }
-  return "SCMP_CMP_MASKED_EQ";
-}
-
 json arg_json(const plan::ArgCond& c) {
   json a = json::object();
   a["index"] = c.arg;
   if (c.op != plan::Compare::kMaskedEq) {
     a["value"] = c.value;
     a["valueTwo"] = 0;
-    a["op"] = op_name(c.op);
+    a["op"] = policy::scmp_name(c.op);
   } else if (c.mask == ~uint64_t{0}) {
     a["value"] = c.value;
     a["valueTwo"] = 0;

@@ -340,12 +340,6 @@ class Reader {
       return bad(join_path(path, "op"), "expected an operator such as \"SCMP_CMP_EQ\"");
     const std::string& op = a["op"].get_ref<const std::string&>();
     c.value = *v1;
-    using plan::Compare;
-    static const std::pair<const char*, Compare> ordered[] = {{"SCMP_CMP_NE", Compare::kNe},
-                                                              {"SCMP_CMP_LT", Compare::kLt},
-                                                              {"SCMP_CMP_LE", Compare::kLe},
-                                                              {"SCMP_CMP_GT", Compare::kGt},
-                                                              {"SCMP_CMP_GE", Compare::kGe}};
     if (op == "SCMP_CMP_EQ") {
       c.mask = ~uint64_t{0};
     } else if (op == "SCMP_CMP_MASKED_EQ") {
@@ -353,15 +347,14 @@ class Reader {
       c.mask = *v1;
       c.value = *v2;
     } else {
-      auto it = std::find_if(std::begin(ordered), std::end(ordered),
-                             [&](const auto& o) { return op == o.first; });
-      if (it == std::end(ordered))
+      auto ordered = policy::compare_of_scmp_name(op);
+      if (!ordered)
         return bad(join_path(path, "op"),
                    fmt::format("unknown operator \"{}\" (expected SCMP_CMP_EQ, SCMP_CMP_NE, "
                                "SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE or "
                                "SCMP_CMP_MASKED_EQ)",
                                op));
-      c.op = it->second;
+      c.op = *ordered;
     }
     return c;
   }

@@ -495,4 +495,27 @@ std::vector<std::string> argument_names(std::string_view syscall) {
   return out;
 }
 
+namespace {
+constexpr std::pair<Compare, const char*> kScmpNames[] = {
+    {Compare::kMaskedEq, "SCMP_CMP_MASKED_EQ"},
+    {Compare::kNe, "SCMP_CMP_NE"},
+    {Compare::kLt, "SCMP_CMP_LT"},
+    {Compare::kLe, "SCMP_CMP_LE"},
+    {Compare::kGt, "SCMP_CMP_GT"},
+    {Compare::kGe, "SCMP_CMP_GE"},
+};
+}  // namespace
+
+const char* scmp_name(Compare op) {
+  for (const auto& [c, name] : kScmpNames)
+    if (c == op) return name;
+  return "SCMP_CMP_MASKED_EQ";
+}
+
+std::optional<Compare> compare_of_scmp_name(std::string_view name) {
+  for (const auto& [c, n] : kScmpNames)
+    if (name == n) return c;
+  return std::nullopt;
+}
+
 }  // namespace least::policy

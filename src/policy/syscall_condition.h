@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,13 @@ std::string render_check(std::string_view syscall, const ArgCheck& check);
 
 // Whether `check` holds for the argument value `arg` (the one it names).
 bool check_holds(const ArgCheck& check, uint64_t arg);
+
+// The name of `op` in seccomp profiles (Docker/OCI JSON) and libseccomp
+// ("SCMP_CMP_NE"; kMaskedEq is "SCMP_CMP_MASKED_EQ"), and back: nullopt for
+// a name that is none of the six (SCMP_CMP_EQ is a kMaskedEq with a full
+// mask: the caller decides).
+const char* scmp_name(Compare op);
+std::optional<Compare> compare_of_scmp_name(std::string_view name);
 
 // The argument names parse_condition accepts for `syscall` ("" for unnamed
 // positions), for help and error messages.
