@@ -158,6 +158,30 @@ TEST_F(LearnBackends, SamePolicyForAShellPipeline) {
                      [&] { std::filesystem::remove(dir / "out/sorted"); });
 }
 
+// With a BPF filesystem at /sys/fs/bpf (in a mount namespace of the test's
+// own), the first run pins the programs there and the next one runs from the
+// pins: the same policy both times.
+TEST_F(LearnBackends, PinnedProgramsServeTheNextRunWithTheSamePolicy) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "src/sub");
+  dir.write("src/a.txt", "a\n");
+  dir.write("src/sub/b.txt", "b\n");
+  const std::string least = LEAST_BINARY;
+  const std::string learn = least + " learn --backend ebpf -o ";
+  const std::string script = "set -e; mount -t bpf bpf /sys/fs/bpf; " + learn +
+                             "first.toml -- tar czf out.tgz src; " +
+                             "rm out.tgz; ls /sys/fs/bpf/least/*/slot0/prog_on_sys_enter; " +
+                             learn + "second.toml -- tar czf out.tgz src";
+  SpawnResult r = spawn(
+      {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script}, in(dir));
+  ASSERT_EQ(r.status, 0) << r.describe();
+  EXPECT_NE(r.out.find("prog_on_sys_enter"), std::string::npos) << r.describe();
+  std::string first = slurp(dir / "first.toml"), second = slurp(dir / "second.toml");
+  ASSERT_FALSE(first.empty());
+  EXPECT_NE(first.find("src"), std::string::npos) << first;
+  EXPECT_EQ(without_comments(first), without_comments(second)) << first << "\n" << second;
+}
+
 TEST(LearnBackendsUnprivileged, EbpfRefusedClearlyAutoFallsBack) {
   TempDir dir;
   chmod(dir.path().c_str(), 0777);
