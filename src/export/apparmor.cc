@@ -79,11 +79,23 @@ Kind kind_of(const std::string& path) {
 struct Writer {
   std::string out;
   void line(std::string_view text = {}) {
+    pending.clear();
     out += text;
     out += '\n';
   }
   void comment(std::string_view text) { line(fmt::format("  # {}", text)); }
-  void rule(std::string_view text) { line(fmt::format("  {},", text)); }
+  // Each rule once: a symlink and its target (/bin and /usr/bin) both in the
+  // policy resolve to the same rules. The comment of rules that were all
+  // written already is dropped with them.
+  void rule_comment(std::string_view text) { pending = fmt::format("  # {}\n", text); }
+  void rule(std::string_view text) {
+    std::string r = fmt::format("  {},", text);
+    if (!written.insert(r).second) return;
+    out += pending;
+    line(r);
+  }
+  std::set<std::string> written;
+  std::string pending;
 };
 
 // The permissions of one filesystem rule, in AppArmor's letters.
@@ -127,7 +139,7 @@ Status file_rule(Writer& w, const plan::PathRule& r, bool exec_promise, bool flo
     target.source = r.source + " (" + r.path + " resolves here)";
     LEAST_TRY(file_rule(w, target, exec_promise, flock_promise));
   }
-  w.comment(comment);
+  w.rule_comment(comment);
   std::string rest;
   if (auto proc = proc_self(r.path, rest)) {
     auto escaped = aa_path(rest);

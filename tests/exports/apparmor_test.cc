@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -168,6 +169,33 @@ capabilities = ["CAP_NET_BIND_SERVICE", "CAP_CHOWN"]
   // Each rule says where it came from.
   EXPECT_NE(p.text.find("# [filesystem] create"), std::string::npos);
   EXPECT_NE(p.text.find("# runtime: shared libraries"), std::string::npos);
+}
+
+// A symlink and its target both in the policy (/bin is one to /usr/bin on
+// Debian 12, /bin/sh one to dash) resolve to the same rules: each is written
+// once, and the profile still compiles.
+TEST_F(AppArmorExport, SymlinkAndTargetGiveEachRuleOnce) {
+  TempDir work;
+  std::filesystem::create_directories(work / "real");
+  std::filesystem::create_directory_symlink(work / "real", work / "link");
+  std::string policy = dir_.write("links.least.toml", R"(
+promises = ["stdio", "rpath", "exec"]
+[filesystem]
+read = [")" + work.path() + R"(/link", ")" + work.path() + R"(/real"]
+exec = ["/bin/sh", "/usr/bin/sh"]
+)");
+  Profile p = compiled(policy, "links");
+  std::map<std::string, int> rules;
+  std::istringstream in(p.text);
+  for (std::string l; std::getline(in, l);) {
+    size_t start = l.find_first_not_of(' ');
+    if (start != std::string::npos && l[start] != '#' && l.back() == ',') ++rules[l.substr(start)];
+  }
+  for (const auto& [rule, n] : rules) EXPECT_EQ(n, 1) << rule << "\n" << p.text;
+  EXPECT_EQ(rules[work.path() + "/real/** r,"], 1) << p.text;
+  EXPECT_EQ(rules[work.path() + "/link/** r,"], 1) << p.text;
+  EXPECT_EQ(rules["/usr/bin/sh mrix,"], 1) << p.text;
+  EXPECT_EQ(rules["/bin/sh mrix,"], 1) << p.text;
 }
 
 TEST_F(AppArmorExport, InetWithPorts) {
