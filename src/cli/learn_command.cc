@@ -17,6 +17,7 @@
 
 #include "base/unique_fd.h"
 #include "cli/app.h"
+#include "cli/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/policy_options.h"
 #include "learn/backend.h"
@@ -42,84 +43,6 @@ void say(const std::string& line) {
 void error(const std::string& message) {
   print_error("learn: " + message);
 }
-
-// A file written whole or not at all: a temporary file beside the target,
-// created before the run (so a bad -o fails before the program runs),
-// renamed over the target once complete, removed on any failure. A symlink
-// is followed (the link stays); a target that is no regular file (/dev/null,
-// a FIFO, /dev/stdout) is written in place, never replaced.
-class AtomicFile {
- public:
-  static Result<AtomicFile> create(const std::string& target) {
-    AtomicFile f;
-    char real[PATH_MAX];
-    f.target_ = realpath(target.c_str(), real) ? std::string(real) : target;
-    // A dangling symlink: the file it names is created, the link stays.
-    struct stat link;
-    ssize_t n;
-    if (f.target_ == target && lstat(target.c_str(), &link) == 0 && S_ISLNK(link.st_mode) &&
-        (n = readlink(target.c_str(), real, sizeof real - 1)) > 0) {
-      std::string to(real, static_cast<size_t>(n));
-      size_t slash = target.rfind('/');
-      f.target_ =
-          to[0] == '/' || slash == std::string::npos ? to : target.substr(0, slash + 1) + to;
-    }
-    struct stat st;
-    if (stat(f.target_.c_str(), &st) == 0) {
-      f.mode_ = st.st_mode & 07777;
-      if (!S_ISREG(st.st_mode)) {
-        if (access(f.target_.c_str(), W_OK) != 0)
-          return sys_error(fmt::format("cannot write \"{}\"", target), errno);
-        f.in_place_ = true;
-        return f;
-      }
-    }
-    f.temp_ = f.target_ + ".XXXXXX";
-    f.fd_.reset(mkostemp(f.temp_.data(), O_CLOEXEC));
-    if (!f.fd_.valid()) return sys_error(fmt::format("cannot write beside \"{}\"", target), errno);
-    return f;
-  }
-  AtomicFile(AtomicFile&& o) noexcept
-      : target_(std::move(o.target_)),
-        temp_(std::move(o.temp_)),
-        fd_(std::move(o.fd_)),
-        mode_(o.mode_),
-        in_place_(o.in_place_) {}
-  ~AtomicFile() {
-    if (fd_.valid()) unlink(temp_.c_str());
-  }
-  Status commit(const std::string& text) {
-    if (in_place_) {
-      UniqueFd out(open(target_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-      if (!out.valid()) return sys_error(fmt::format("open \"{}\"", target_), errno);
-      return write_all(out.get(), text, target_);
-    }
-    LEAST_TRY(write_all(fd_.get(), text, temp_));
-    if (fchmod(fd_.get(), mode_) != 0) return sys_error(fmt::format("chmod \"{}\"", temp_), errno);
-    if (fsync(fd_.get()) != 0) return sys_error(fmt::format("sync \"{}\"", temp_), errno);
-    if (rename(temp_.c_str(), target_.c_str()) != 0)
-      return sys_error(fmt::format("rename \"{}\" to \"{}\"", temp_, target_), errno);
-    fd_.reset();
-    return ok_status();
-  }
-
- private:
-  AtomicFile() = default;
-  static Status write_all(int fd, const std::string& text, const std::string& name) {
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = write(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return sys_error(fmt::format("write \"{}\"", name), errno);
-      done += static_cast<size_t>(n);
-    }
-    return ok_status();
-  }
-  std::string target_, temp_;
-  UniqueFd fd_;
-  mode_t mode_ = 0644;
-  bool in_place_ = false;
-};
 
 std::string access_words(uint32_t access) {
   std::string out;

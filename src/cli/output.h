@@ -11,7 +11,8 @@
 namespace least::cli {
 
 // Empty path or "-": stdout (binary content is refused on a terminal).
-// Otherwise written beside `path` and renamed over it, mode 0644.
+// Otherwise an AtomicFile (atomic_file.h): written beside `path` and renamed
+// over it, a device or fifo written in place, a directory refused.
 Status write_output(const std::string& path, std::string_view content, bool binary = false);
 
 }  // namespace least::cli

@@ -127,6 +127,18 @@ TEST(Cli, OutputIntoAFifoKeepsTheFifo) {
   EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the fifo was replaced";
   EXPECT_EQ(app({"export", "--promise", "stdio", "--format", "docker", "-o", dir}), kExitUsage);
   EXPECT_NE(last_err.find("is a directory"), std::string::npos) << last_err;
+  // Through a symlink (dangling here): the file it names is written, the
+  // link stays a link.
+  std::string link = std::string(dir) + "/link", target = std::string(dir) + "/target";
+  ASSERT_EQ(symlink("target", link.c_str()), 0);
+  EXPECT_EQ(app({"export", "--promise", "stdio", "--format", "docker", "-o", link}), kExitOk)
+      << last_err;
+  struct stat lst;
+  ASSERT_EQ(lstat(link.c_str(), &lst), 0);
+  EXPECT_TRUE(S_ISLNK(lst.st_mode)) << "the link was replaced";
+  EXPECT_EQ(stat(target.c_str(), &st), 0) << "the file the link names was not written";
+  unlink(link.c_str());
+  unlink(target.c_str());
   unlink(fifo.c_str());
   rmdir(dir);
 }
