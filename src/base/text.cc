@@ -100,4 +100,13 @@ bool path_beneath(std::string_view path, std::string_view dir) {
          (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/');
 }
 
+uint64_t fnv1a(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 }  // namespace least

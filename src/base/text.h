@@ -1,6 +1,7 @@
 // Small text helpers shared by diagnostics and rendering.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,9 @@ bool contains(std::span<const std::string> items, std::string_view item);
 // `path` is `dir` or lies beneath it, by whole components ("/" holds all).
 bool path_beneath(std::string_view path, std::string_view dir);
 std::vector<std::string> split_words(std::string_view text);  // on spaces, commas
+// FNV-1a, 64 bits: a short stable name for some bytes (cache files, pins),
+// not a defence against anyone choosing them.
+uint64_t fnv1a(std::string_view bytes);
 
 // errno names: "EPERM" <-> 1. Names come from glibc, so every errno is covered.
 std::optional<int> errno_from_name(std::string_view name);

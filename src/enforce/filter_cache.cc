@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/text.h"
 #include "base/unique_fd.h"
 
 namespace least::enforce {
@@ -17,15 +18,6 @@ namespace least::enforce {
 namespace {
 
 constexpr std::string_view kMagic = "least-bpf-v1\n";
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 // Only a directory the user owns and nobody else can write is trusted.
 bool trusted(const struct stat& st) {

@@ -10,6 +10,8 @@
 
 #include <filesystem>
 
+#include "base/text.h"
+
 namespace least::learn {
 
 namespace {
@@ -85,12 +87,7 @@ void PinSlot::clear() const {
 }
 
 std::string object_version(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", fnv1a(bytes));
 }
 
 }  // namespace least::learn
