@@ -268,27 +268,21 @@ Result<std::unique_ptr<EbpfSession>> EbpfSession::open(EventSink sink, const Spe
       s->slot_->clear();
     }
   }
-  constexpr size_t kTrackedBytes = LEARN_TRACKED_WORDS * sizeof(uint64_t);
-  auto map_tracked = [&]() -> Status {
-    void* words =
-        mmap(nullptr, kTrackedBytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->map_fds_[kTracked], 0);
-    if (words == MAP_FAILED) return sys_error("map the tracked-thread map", errno);
-    s->tracked_ = std::unique_ptr<uint64_t[], Unmapper>(static_cast<uint64_t*>(words),
-                                                        Unmapper{kTrackedBytes});
-    return ok_status();
-  };
-  if (s->reused_) {
-    LEAST_TRY(map_tracked());
-    LEAST_TRY(s->reset_maps());
-  } else {
+  if (!s->reused_) {
     LEAST_TRY(s->load_fresh());
     // Kept for the next run when it can be; this run works the same if not.
     if (s->slot_ && !s->pin_all()) {
       s->slot_->clear();
       s->slot_.reset();
     }
-    LEAST_TRY(map_tracked());
   }
+  constexpr size_t kTrackedBytes = LEARN_TRACKED_WORDS * sizeof(uint64_t);
+  void* words =
+      mmap(nullptr, kTrackedBytes, PROT_READ | PROT_WRITE, MAP_SHARED, s->map_fds_[kTracked], 0);
+  if (words == MAP_FAILED) return sys_error("map the tracked-thread map", errno);
+  s->tracked_ =
+      std::unique_ptr<uint64_t[], Unmapper>(static_cast<uint64_t*>(words), Unmapper{kTrackedBytes});
+  if (s->reused_) LEAST_TRY(s->reset_maps());
 
   const int socket_nr = sys::syscall_number("socket", sys::native_arch()).value_or(-1);
   // The capture table lives once, in capture_spec; the kernel gets a copy,

@@ -225,13 +225,10 @@ std::string EventRecorder::resolve_directory(const std::string& dir) {
   std::string normal = lexically_normal(dir);
   if (under_proc(normal)) return normal;
   // ".." after a symlink is the link target's parent, not the lexical one:
-  // such a path is resolved whole, as written.
+  // such a path (rare) is resolved whole, as written, and not cached.
   if (dir.find("/..") != std::string::npos) {
-    if (auto it = directories_.find(dir); it != directories_.end()) return it->second;
     char buf[PATH_MAX];
-    if (!realpath(dir.c_str(), buf) || under_proc(buf)) return normal;
-    if (directories_.size() >= kMaxCachedDirectories) directories_.clear();
-    return directories_.emplace(dir, buf).first->second;
+    return realpath(dir.c_str(), buf) && !under_proc(buf) ? std::string(buf) : normal;
   }
   auto real = real_directory(normal);
   return real && !under_proc(*real) ? *real : normal;
